@@ -1,0 +1,114 @@
+"""The gateway's error tree, each leaf with a stable GraphQL `extensions.code`.
+
+    GatewayError
+    ├── BadUserInput                BAD_USER_INPUT
+    ├── QueryTooComplex             QUERY_TOO_COMPLEX
+    ├── Unauthenticated             UNAUTHENTICATED   (no token, or the upstream said 401)
+    └── UpstreamError
+        ├── Forbidden               FORBIDDEN
+        ├── NotFound                NOT_FOUND
+        ├── RateLimited             RATE_LIMITED      (429, carries Retry-After)
+        ├── UpstreamUnavailable     UPSTREAM_UNAVAILABLE (5xx, connection refused or dropped)
+        ├── UpstreamTimeout         UPSTREAM_TIMEOUT
+        ├── UpstreamProtocolError   UPSTREAM_PROTOCOL_ERROR (non-JSON or mis-shaped body)
+        └── UpstreamRejected        UPSTREAM_REJECTED (a 400, or a write answered without success)
+
+Foreign exceptions (httpx, msgspec) are translated into this tree at the upstream
+boundary; nothing above `gateway/upstream/` sees them. Messages are safe to show to
+GraphQL clients: they never carry upstream bodies, headers, tokens or URLs with query
+strings.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+
+class GatewayError(Exception):
+    """Base of every error the gateway reports on purpose."""
+
+    code: ClassVar[str] = "INTERNAL_SERVER_ERROR"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+    def extensions(self) -> dict[str, object]:
+        return {"code": self.code}
+
+
+class BadUserInput(GatewayError):
+    code = "BAD_USER_INPUT"
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
+
+    def extensions(self) -> dict[str, object]:
+        extensions = super().extensions()
+        if self.field is not None:
+            extensions["field"] = self.field
+        return extensions
+
+
+class QueryTooComplex(GatewayError):
+    code = "QUERY_TOO_COMPLEX"
+
+
+class Unauthenticated(GatewayError):
+    code = "UNAUTHENTICATED"
+
+
+class UpstreamError(GatewayError):
+    """The upstream could not give an answer; `operation` names the upstream call."""
+
+    code = "UPSTREAM_ERROR"
+
+    def __init__(self, message: str, *, operation: str = "") -> None:
+        super().__init__(message)
+        self.operation = operation
+
+
+class Forbidden(UpstreamError):
+    code = "FORBIDDEN"
+
+
+class NotFound(UpstreamError):
+    code = "NOT_FOUND"
+
+    def __init__(self, kind: str, key: str, *, operation: str = "") -> None:
+        super().__init__(f"{kind} {key!r} was not found", operation=operation)
+        self.kind = kind
+        self.key = key
+
+
+class RateLimited(UpstreamError):
+    code = "RATE_LIMITED"
+
+    def __init__(
+        self, message: str, *, operation: str = "", retry_after_s: float | None = None
+    ) -> None:
+        super().__init__(message, operation=operation)
+        self.retry_after_s = retry_after_s
+
+    def extensions(self) -> dict[str, object]:
+        extensions = super().extensions()
+        if self.retry_after_s is not None:
+            extensions["retryAfterSeconds"] = self.retry_after_s
+        return extensions
+
+
+class UpstreamUnavailable(UpstreamError):
+    code = "UPSTREAM_UNAVAILABLE"
+
+
+class UpstreamTimeout(UpstreamError):
+    code = "UPSTREAM_TIMEOUT"
+
+
+class UpstreamProtocolError(UpstreamError):
+    code = "UPSTREAM_PROTOCOL_ERROR"
+
+
+class UpstreamRejected(UpstreamError):
+    code = "UPSTREAM_REJECTED"
