@@ -1,1 +1,188 @@
-def main() -> None: ...
+"""`python -m gateway serve | emulator | demo | export-schema`.
+
+The only module that reads the environment: flags win over `GATEWAY_*` and
+`CHARGEYE_EMULATOR_*` variables, which win over the defaults.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import signal
+import sys
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import replace
+
+import uvicorn
+from starlette.types import ASGIApp
+
+from gateway.app import create_app
+from gateway.config import Settings
+from gateway.emulator import EmulatorConfig, EmulatorState, create_emulator_app
+from gateway.schema.build import export_sdl
+
+EMULATOR_ENV_PREFIX = "CHARGEYE_EMULATOR_"
+DEMO_EMULATOR_PORT = 8001
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    env = os.environ
+    if args.command == "export-schema":
+        sys.stdout.write(export_sdl())
+        return 0
+    if args.command == "serve":
+        settings = Settings.from_env(
+            env, host=args.host, port=args.port, upstream_url=args.upstream_url
+        )
+        uvicorn.run(
+            create_app(settings),
+            host=settings.host,
+            port=settings.port,
+            log_level=settings.log_level,
+        )
+        return 0
+    if args.command == "emulator":
+        config = _emulator_config(env, args)
+        host = args.host or env.get(EMULATOR_ENV_PREFIX + "HOST", "127.0.0.1")
+        port = args.port or int(env.get(EMULATOR_ENV_PREFIX + "PORT", DEMO_EMULATOR_PORT))
+        uvicorn.run(create_emulator_app(config), host=host, port=port, log_level="info")
+        return 0
+    if args.command == "start" and env.get("GATEWAY_UPSTREAM_URL"):
+        return main(["serve"])
+    return asyncio.run(_demo(env, args))
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m gateway", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    serve = commands.add_parser("serve", help="the gateway alone, against any ChargEye base URL")
+    serve.add_argument("--host")
+    serve.add_argument("--port", type=int)
+    serve.add_argument("--upstream-url", help="ChargEye base URL, e.g. https://kempower.io/api")
+
+    emulator = commands.add_parser("emulator", help="the embedded ChargEye emulator alone")
+    _emulator_flags(emulator)
+    emulator.add_argument("--host")
+    emulator.add_argument("--port", type=int)
+
+    demo_help = {
+        "demo": "emulator and gateway together (what `make run` starts)",
+        "start": "`serve` when GATEWAY_UPSTREAM_URL is set, else `demo` (the image's command)",
+    }
+    for name, help_text in demo_help.items():
+        demo = commands.add_parser(name, help=help_text)
+        _emulator_flags(demo)
+        demo.add_argument("--host")
+        demo.add_argument("--port", type=int)
+        demo.add_argument("--emulator-port", type=int)
+
+    commands.add_parser("export-schema", help="print the GraphQL SDL")
+    return parser
+
+
+def _emulator_flags(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--seed", type=int)
+    parser.add_argument("--latency-ms", type=int)
+    parser.add_argument("--page-size", type=int)
+    parser.add_argument("--admin", action="store_true", default=None, help="enable /_emulator/")
+
+
+def _emulator_config(env: Mapping[str, str], args: argparse.Namespace) -> EmulatorConfig:
+    def pick(flag: object, name: str, default: int) -> int:
+        if flag is not None:
+            return int(str(flag))
+        return int(env.get(EMULATOR_ENV_PREFIX + name, default))
+
+    defaults = EmulatorConfig()
+    admin = args.admin if args.admin is not None else env.get(EMULATOR_ENV_PREFIX + "ADMIN") == "1"
+    return EmulatorConfig(
+        seed=pick(args.seed, "SEED", defaults.seed),
+        latency_ms=pick(args.latency_ms, "LATENCY_MS", defaults.latency_ms),
+        page_size=pick(args.page_size, "PAGE_SIZE", defaults.page_size),
+        admin=bool(admin),
+    )
+
+
+async def _demo(env: Mapping[str, str], args: argparse.Namespace) -> int:
+    emulator_port = args.emulator_port or int(
+        env.get(EMULATOR_ENV_PREFIX + "PORT", DEMO_EMULATOR_PORT)
+    )
+    emulator_app = create_emulator_app(_emulator_config(env, args))
+    settings = Settings.from_env(
+        env,
+        host=args.host,
+        port=args.port,
+        upstream_url=f"http://127.0.0.1:{emulator_port}",
+    )
+    if not settings.cors_origins:
+        # GraphiQL is served by the gateway itself; allow it under both loopback names.
+        origins = (f"http://127.0.0.1:{settings.port}", f"http://localhost:{settings.port}")
+        settings = replace(settings, cors_origins=origins)
+    servers = [
+        _quiet_server(emulator_app, "127.0.0.1", emulator_port),
+        _quiet_server(create_app(settings), settings.host, settings.port),
+    ]
+    with _stop_on_signals(servers):
+        tasks = [asyncio.create_task(server.serve()) for server in servers]
+        while not all(server.started for server in servers):
+            if any(task.done() for task in tasks):
+                for server in servers:
+                    server.should_exit = True
+                await asyncio.gather(*tasks, return_exceptions=True)
+                print("could not start: is a port already in use?", file=sys.stderr)
+                return 1
+            await asyncio.sleep(0.05)
+        _print_banner(settings, emulator_port, emulator_app.state.emulator)
+        await asyncio.gather(*tasks)
+    return 0
+
+
+class _QuietServer(uvicorn.Server):
+    """A server that leaves signal handling to `demo`, which stops both servers at once."""
+
+    @contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
+def _quiet_server(app: ASGIApp, host: str, port: int) -> uvicorn.Server:
+    return _QuietServer(uvicorn.Config(app, host=host, port=port, log_level="warning"))
+
+
+@contextmanager
+def _stop_on_signals(servers: list[uvicorn.Server]) -> Iterator[None]:
+    loop = asyncio.get_running_loop()
+
+    def stop() -> None:
+        print("\nstopping gateway and emulator ...", file=sys.stderr)
+        for server in servers:
+            server.should_exit = True
+
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop)
+    try:
+        yield
+    finally:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(sig)
+
+
+def _print_banner(settings: Settings, emulator_port: int, state: EmulatorState) -> None:
+    host = "127.0.0.1" if settings.host in {"0.0.0.0", "::"} else settings.host
+    lines = [
+        "",
+        f"  GraphQL + GraphiQL  http://{host}:{settings.port}/graphql",
+        f"  ChargEye emulator   http://127.0.0.1:{emulator_port}",
+        "",
+        '  Demo bearer tokens (GraphiQL: Headers tab, {"Authorization": "Bearer <token>"}):',
+    ]
+    for tenant in state.tenants:
+        token = state.access_tokens[tenant.id]
+        lines.append(f"    {tenant.name} (tenant {tenant.id}):")
+        lines.append(f"      {token}")
+    lines += ["", "  Ctrl-C stops both.", ""]
+    print("\n".join(lines), flush=True)

@@ -1,0 +1,77 @@
+"""`create_app(settings)`: the Starlette app, its routes, and the lifespan owning the client."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import TypedDict
+
+import httpx
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+from starlette.websockets import WebSocket
+from strawberry.asgi import GraphQL
+
+from gateway.config import Settings
+from gateway.context import Context
+from gateway.http.auth import bearer_token
+from gateway.schema.build import build_schema
+from gateway.upstream.client import RetryPolicy, UpstreamClient, build_http_client
+
+
+class AppState(TypedDict):
+    upstream: UpstreamClient
+
+
+class GatewayGraphQL(GraphQL[Context, None]):
+    """The GraphQL endpoint; each request gets its own context and loaders."""
+
+    def __init__(self, settings: Settings) -> None:
+        super().__init__(
+            build_schema(settings), graphql_ide="graphiql" if settings.graphiql else None
+        )
+        self.settings = settings
+
+    async def get_context(
+        self, request: Request | WebSocket, response: Response | WebSocket
+    ) -> Context:
+        upstream: UpstreamClient = request.state.upstream
+        return Context.build(self.settings, upstream, bearer_token(request))
+
+
+def create_app(
+    settings: Settings, *, transport: httpx.AsyncBaseTransport | None = None
+) -> Starlette:
+    """Build the gateway. `transport` lets tests route upstream calls in-process."""
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[AppState]:
+        http = build_http_client(
+            timeout_s=settings.upstream_timeout_s,
+            connect_timeout_s=settings.upstream_connect_timeout_s,
+            max_connections=settings.upstream_max_connections,
+            transport=transport,
+        )
+        async with http:
+            yield {
+                "upstream": UpstreamClient(
+                    http,
+                    settings.upstream_url,
+                    policy=RetryPolicy(max_attempts=settings.upstream_retry_attempts),
+                    max_concurrency=settings.upstream_max_concurrency,
+                )
+            }
+
+    async def health(request: Request) -> Response:
+        return JSONResponse({"status": "ok"})
+
+    graphql = GatewayGraphQL(settings)
+    return Starlette(
+        routes=[
+            Route("/graphql", graphql),
+            Route("/healthz", health, methods=["GET"]),
+        ],
+        lifespan=lifespan,
+    )

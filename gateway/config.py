@@ -1,0 +1,83 @@
+"""One frozen `Settings` object, built once at the edge (CLI or environment)."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, fields
+from typing import Any
+
+ENV_PREFIX = "GATEWAY_"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Settings:
+    """Gateway settings. Every field can be set as GATEWAY_<FIELD_NAME_IN_CAPS>."""
+
+    host: str = "127.0.0.1"  # loopback unless asked
+    port: int = 8000
+    upstream_url: str = "http://127.0.0.1:8001"
+    # Upstream calls: each one is bounded, and so is the whole GraphQL request.
+    upstream_timeout_s: float = 10.0
+    upstream_connect_timeout_s: float = 3.0
+    upstream_max_connections: int = 100
+    upstream_max_concurrency: int = 32
+    upstream_retry_attempts: int = 3
+    request_deadline_s: float = 30.0
+    # GraphQL limits.
+    max_page_size: int = 200
+    default_page_size: int = 50
+    max_query_depth: int = 12
+    max_aliases: int = 30
+    max_query_tokens: int = 5000
+    max_root_fields: int = 20
+    max_upstream_cost: int = 500
+    max_body_bytes: int = 1_000_000
+    graphiql: bool = True
+    # Cursor HMAC key. A random one per process is safe but makes cursors die on restart
+    # and differ between replicas: set it explicitly when running more than one process.
+    cursor_secret: str = field(default_factory=lambda: secrets.token_urlsafe(32), repr=False)
+    # HTTP surface.
+    cors_origins: tuple[str, ...] = ()
+    compress_min_bytes: int = 1024
+    log_level: str = "info"
+    # Lets browsers send cookies cross-origin. The gateway reads none (the token comes from
+    # `Authorization` only), so this is for a fronting proxy that does; never with "*".
+    cors_allow_credentials: bool = False
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str], **overrides: Any) -> Settings:
+        """Build settings from `GATEWAY_*` variables; explicit overrides win."""
+        values: dict[str, Any] = {}
+        for f in fields(cls):
+            raw = env.get(ENV_PREFIX + f.name.upper())
+            if raw is not None:
+                values[f.name] = _PARSERS.get(_type_name(f.type), str)(raw)
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return cls(**values)
+
+
+def _type_name(annotation: object) -> str:
+    return annotation if isinstance(annotation, str) else getattr(annotation, "__name__", "str")
+
+
+def _parse_bool(raw: str) -> bool:
+    lowered = raw.strip().lower()
+    if lowered in {"1", "true", "yes", "on"}:
+        return True
+    if lowered in {"0", "false", "no", "off", ""}:
+        return False
+    raise ValueError(f"not a boolean: {raw!r}")
+
+
+def _parse_tuple(raw: str) -> tuple[str, ...]:
+    return tuple(part.strip() for part in raw.split(",") if part.strip())
+
+
+_PARSERS: dict[str, Callable[[str], Any]] = {
+    "int": int,
+    "float": float,
+    "bool": _parse_bool,
+    "str": str,
+    "tuple[str, ...]": _parse_tuple,
+}

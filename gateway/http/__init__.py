@@ -1,0 +1,1 @@
+"""The HTTP surface of the gateway: GraphQL-over-HTTP, credentials, CORS, compression."""

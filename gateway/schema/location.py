@@ -1,0 +1,230 @@
+"""The `Location` type: a ChargEye site, every field of its row, tenancy included."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Annotated
+
+import strawberry
+from strawberry.types import Info
+
+from gateway.context import Context
+from gateway.errors import NotFound
+from gateway.schema.connection import Connection
+from gateway.schema.enums import EvseStatus
+from gateway.schema.selection import selected_names
+from gateway.upstream.models import Label as LabelRow
+from gateway.upstream.models import LocationRow
+from gateway.upstream.models import PositionEstimate as PositionEstimateRow
+
+if TYPE_CHECKING:
+    from gateway.schema.evse import Evse
+    from gateway.schema.hardware_error import HardwareErrorConnection, HardwareErrorFilter
+    from gateway.schema.power import LocationPower
+    from gateway.schema.session import ProblematicSessionConnection, SessionFilter
+    from gateway.schema.station import Station
+    from gateway.schema.transaction import TransactionConnection, TransactionFilter
+
+Ctx = Info[Context, None]
+
+
+@strawberry.type(description="A free-text tag; the upstream shows each tenant only its own.")
+class Label:
+    value: str
+
+    @classmethod
+    def from_row(cls, row: LabelRow) -> Label:
+        return cls(value=row.value)
+
+
+@strawberry.type(description="A WGS84 point.")
+class Coordinates:
+    lat: float
+    lng: float
+
+
+@strawberry.type(description="Bounding box of a site.")
+class Bounds:
+    north_west: Coordinates
+    south_east: Coordinates
+
+
+@strawberry.type(description="Position estimated by ChargEye, e.g. from station GPS.")
+class PositionEstimate:
+    lat: float | None
+    lng: float | None
+    confidence: float | None
+    last_updated: datetime | None
+
+    @classmethod
+    def from_row(cls, row: PositionEstimateRow) -> PositionEstimate:
+        return cls(
+            lat=row.lat,
+            lng=row.lng,
+            confidence=row.confidence,
+            last_updated=row.last_updated,
+        )
+
+
+@strawberry.federation.type(keys=["id"], description="A site (parking lot, depot) with stations.")
+class Location:
+    id: strawberry.ID = strawberry.field(description="ChargEye's id, the `locationUid`.")
+    location_id: str | None = strawberry.field(
+        description="The operator's own reference for the site; not unique, not the id."
+    )
+    name: str | None
+    address: str | None
+    postal_code: str | None
+    city: str | None
+    state: str | None
+    country: str | None
+    country_code: str | None = strawberry.field(description="ISO 3166-1 alpha-2.")
+    lat: float | None = strawberry.field(description="Latitude of the site's centre, WGS84.")
+    lng: float | None = strawberry.field(description="Longitude of the site's centre, WGS84.")
+    bounds: Bounds | None
+    position_estimate: PositionEstimate | None
+    roaming_pool_id: str | None
+    labels: list[Label]
+    tenant_id_cpo: str | None = strawberry.field(
+        name="tenantIdCPO", description="Tenant acting as charge-point operator."
+    )
+    tenant_id_emsp: str | None = strawberry.field(
+        name="tenantIdEMSP", description="Tenant acting as e-mobility service provider."
+    )
+    tenant_id_maintenance: str | None = strawberry.field(
+        description="Tenant responsible for maintenance."
+    )
+    tenant_ids: list[str] = strawberry.field(description="Every tenant allowed to read the row.")
+
+    @classmethod
+    def from_row(cls, row: LocationRow) -> Location:
+        return cls(
+            id=strawberry.ID(row.id),
+            location_id=row.location_id,
+            name=row.name,
+            address=row.address,
+            postal_code=row.postal_code,
+            city=row.city,
+            state=row.state,
+            country=row.country,
+            country_code=row.country_code,
+            lat=row.lat,
+            lng=row.lng,
+            bounds=_bounds(row.bounds),
+            position_estimate=(
+                PositionEstimate.from_row(row.position_estimate) if row.position_estimate else None
+            ),
+            roaming_pool_id=row.roaming_pool_id,
+            labels=[Label.from_row(label) for label in row.labels or ()],
+            tenant_id_cpo=row.tenant_id_cpo,
+            tenant_id_emsp=row.tenant_id_emsp,
+            tenant_id_maintenance=row.tenant_id_maintenance,
+            tenant_ids=list(row.tenant_ids or ()),
+        )
+
+    @classmethod
+    async def load(cls, info: Ctx, uid: str) -> Location | None:
+        """The location by uid, or None when it is unknown or hidden from the caller."""
+        try:
+            return cls.from_row(await info.context.loaders.location.load(uid))
+        except NotFound:
+            return None
+
+    @classmethod
+    async def resolve_reference(cls, info: Ctx, id: strawberry.ID) -> Location | None:
+        return await cls.load(info, str(id))
+
+    @strawberry.field(description="Stations at the site.")
+    async def stations(
+        self, info: Ctx
+    ) -> list[Annotated[Station, strawberry.lazy("gateway.schema.station")]]:
+        from gateway.schema.station import LIVE_FIELDS, Station
+
+        loaders = info.context.loaders
+        if selected_names(info) & LIVE_FIELDS:
+            status = await loaders.network_status.load(str(self.id))
+            return [Station.from_live(row) for row in status.stations]
+        # Nothing live is asked for: the inventory call lists the stations by itself.
+        inventory = await loaders.location_stations.load(str(self.id))
+        return [Station.from_inventory(row) for row in inventory]
+
+    @strawberry.field(description="Every EVSE at the site, optionally only those in one status.")
+    async def evses(
+        self, info: Ctx, status: EvseStatus | None = None
+    ) -> list[Annotated[Evse, strawberry.lazy("gateway.schema.evse")]]:
+        from gateway.schema.evse import Evse
+
+        tree = await info.context.loaders.network_status.load(str(self.id))
+        return [
+            Evse.from_row(evse, station_id=station.station_id)
+            for station in tree.stations
+            for evse in station.evses
+            if status is None or evse.status == status
+        ]
+
+    @strawberry.field(description="Power in use at the site right now.")
+    async def current_power(
+        self, info: Ctx
+    ) -> Annotated[LocationPower, strawberry.lazy("gateway.schema.power")]:
+        from gateway.schema.power import LocationPower
+
+        row = await info.context.loaders.location_power.load(str(self.id))
+        return LocationPower.from_row(row)
+
+    @strawberry.field(description="Sessions at the site, newest first.")
+    async def transactions(
+        self,
+        info: Ctx,
+        first: int = 50,
+        after: str | None = None,
+        filter: Annotated[TransactionFilter, strawberry.lazy("gateway.schema.transaction")]
+        | None = None,
+    ) -> Annotated[TransactionConnection, strawberry.lazy("gateway.schema.transaction")]:
+        from gateway.schema.transaction import transaction_connection
+
+        return await transaction_connection(
+            info, first, after, filter, location_uids=[str(self.id)]
+        )
+
+    @strawberry.field(description="Sessions at the site that the upstream flags as problematic.")
+    async def problematic_sessions(
+        self,
+        info: Ctx,
+        first: int = 50,
+        after: str | None = None,
+        filter: Annotated[SessionFilter, strawberry.lazy("gateway.schema.session")] | None = None,
+    ) -> Annotated[ProblematicSessionConnection, strawberry.lazy("gateway.schema.session")]:
+        from gateway.schema.session import session_connection
+
+        return await session_connection(info, first, after, filter, location_uids=[str(self.id)])
+
+    @strawberry.field(description="Hardware errors raised by the site's stations.")
+    async def hardware_errors(
+        self,
+        info: Ctx,
+        first: int = 50,
+        after: str | None = None,
+        filter: Annotated[HardwareErrorFilter, strawberry.lazy("gateway.schema.hardware_error")]
+        | None = None,
+    ) -> Annotated[HardwareErrorConnection, strawberry.lazy("gateway.schema.hardware_error")]:
+        from gateway.schema.hardware_error import hardware_error_connection
+
+        return await hardware_error_connection(
+            info, first, after, filter, location_uids=[str(self.id)]
+        )
+
+
+def _bounds(corners: tuple[tuple[float, float], ...] | None) -> Bounds | None:
+    """Upstream bounds are GeoJSON positions, longitude first: [north-west, south-east]."""
+    if not corners or len(corners) != 2:
+        return None
+    (west, north), (east, south) = corners
+    return Bounds(
+        north_west=Coordinates(lat=north, lng=west),
+        south_east=Coordinates(lat=south, lng=east),
+    )
+
+
+@strawberry.type(description="A page of locations.")
+class LocationConnection(Connection[Location]):
+    pass

@@ -1,0 +1,110 @@
+"""Power in use now, and the dashboard header that sums up a network."""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import TYPE_CHECKING, Annotated
+
+import strawberry
+from strawberry.types import Info
+
+from gateway.context import Context
+from gateway.schema.enums import EvseStatus, TxStatus
+from gateway.upstream.models import LocationPower as LocationPowerRow
+
+if TYPE_CHECKING:
+    from gateway.schema.location import Location
+
+Ctx = Info[Context, None]
+
+
+@strawberry.type(description="Power in use at one location right now.")
+class LocationPower:
+    location_uid: strawberry.Private[str]
+    current_power_kw: float | None = strawberry.field(description="Output power now, kW.")
+    session_count: int | None = strawberry.field(description="Sessions running now.")
+
+    @classmethod
+    def from_row(cls, row: LocationPowerRow) -> LocationPower:
+        return cls(
+            location_uid=row.location_uid,
+            current_power_kw=row.current_power_kw,
+            session_count=row.session_count,
+        )
+
+    @strawberry.field
+    async def location(
+        self, info: Ctx
+    ) -> Annotated[Location, strawberry.lazy("gateway.schema.location")] | None:
+        from gateway.schema.location import Location
+
+        return await Location.load(info, self.location_uid)
+
+
+@strawberry.type(description="Power in use right now: the total and per location.")
+class NetworkPower:
+    total_power_kw: float
+    session_count: int
+    locations: list[LocationPower]
+
+
+@strawberry.type(description="How many EVSEs are in one status.")
+class EvseStatusCount:
+    status: EvseStatus
+    count: int
+
+
+@strawberry.type(description="The dashboard header for a network or a set of locations.")
+class NetworkSummary:
+    location_count: int
+    station_count: int
+    evse_count: int
+    evses_by_status: list[EvseStatusCount] = strawberry.field(
+        description="Every status with at least one EVSE, most common first."
+    )
+    faulted_evse_count: int
+    active_sessions: int = strawberry.field(
+        description="EVSEs with a session that has not ended (from network status)."
+    )
+    current_power_kw: float = strawberry.field(description="Total output power now, kW.")
+
+
+async def network_power(info: Ctx, location_uids: list[str] | None) -> NetworkPower:
+    loaders = info.context.loaders
+    token = loaders.token
+    key = ("currentlyUsedPower", tuple(location_uids) if location_uids is not None else None)
+    rows = await loaders.memo(
+        key,
+        lambda: info.context.upstream.currently_used_power(
+            token=token, location_uids=location_uids, deadline=info.context.deadline
+        ),
+    )
+    return NetworkPower(
+        total_power_kw=round(sum(row.current_power_kw or 0.0 for row in rows), 3),
+        session_count=sum(row.session_count or 0 for row in rows),
+        locations=[LocationPower.from_row(row) for row in rows],
+    )
+
+
+async def network_summary(info: Ctx, location_uids: list[str] | None) -> NetworkSummary:
+    loaders = info.context.loaders
+    if location_uids is None:
+        trees = list(await loaders.whole_network_status())
+    else:
+        trees = [tree for tree in await loaders.network_status.load_many(location_uids)]
+    power = await network_power(info, location_uids)
+    evses = [evse for tree in trees for station in tree.stations for evse in station.evses]
+    by_status = Counter(evse.status or EvseStatus.UNKNOWN for evse in evses)
+    return NetworkSummary(
+        location_count=len(trees),
+        station_count=sum(len(tree.stations) for tree in trees),
+        evse_count=len(evses),
+        evses_by_status=[
+            EvseStatusCount(status=status, count=count) for status, count in by_status.most_common()
+        ],
+        faulted_evse_count=by_status.get(EvseStatus.FAULTED, 0),
+        active_sessions=sum(
+            1 for evse in evses if evse.tx_id and evse.tx_status not in (None, TxStatus.ENDED)
+        ),
+        current_power_kw=power.total_power_kw,
+    )

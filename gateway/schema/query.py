@@ -1,0 +1,118 @@
+"""The query root: thin resolvers, each one call into the loaders or a list helper."""
+
+from __future__ import annotations
+
+import strawberry
+from strawberry.types import Info
+
+from gateway.context import Context
+from gateway.errors import NotFound
+from gateway.paging import slice_list
+from gateway.schema.connection import connection
+from gateway.schema.evse import Evse
+from gateway.schema.hardware_error import (
+    HardwareErrorConnection,
+    HardwareErrorFilter,
+    hardware_error_connection,
+)
+from gateway.schema.location import Location, LocationConnection
+from gateway.schema.location_filter import LocationFilter
+from gateway.schema.power import NetworkPower, NetworkSummary, network_power, network_summary
+from gateway.schema.session import ProblematicSessionConnection, SessionFilter, session_connection
+from gateway.schema.station import Station
+from gateway.schema.transaction import (
+    TransactionConnection,
+    TransactionFilter,
+    location_ids,
+    transaction_connection,
+)
+
+Ctx = Info[Context, None]
+
+
+@strawberry.type
+class Query:
+    @strawberry.field(description="One location by its ChargEye id; null if unknown or hidden.")
+    async def location(self, info: Ctx, id: strawberry.ID) -> Location | None:
+        return await Location.load(info, str(id))
+
+    @strawberry.field(description="The caller's locations, paged by the gateway.")
+    async def locations(
+        self,
+        info: Ctx,
+        first: int = 50,
+        after: str | None = None,
+        filter: LocationFilter | None = None,
+    ) -> LocationConnection:
+        context = info.context
+        size = context.page_size(first)
+        codec = context.cursors("locations", LocationFilter.key(filter))
+        start = codec.decode(after)
+        rows = await context.loaders.all_locations()
+        matching = [row for row in rows if filter is None or filter.matches(row)]
+        page = slice_list(matching, start, size)
+        return connection(LocationConnection, page, codec, Location.from_row)
+
+    @strawberry.field(description="One station by its stationId; null if unknown or hidden.")
+    async def station(self, info: Ctx, id: strawberry.ID) -> Station | None:
+        try:
+            return Station.from_live(await info.context.loaders.station_live.load(str(id)))
+        except NotFound:
+            return None
+
+    @strawberry.field(description="One EVSE by its station and its id within that station.")
+    async def evse(
+        self, info: Ctx, station_id: strawberry.ID, evse_id: strawberry.ID
+    ) -> Evse | None:
+        try:
+            return await Evse.load(info, str(station_id), str(evse_id))
+        except NotFound:
+            return None
+
+    @strawberry.field(description="Sessions across the network, newest first.")
+    async def transactions(
+        self,
+        info: Ctx,
+        first: int = 50,
+        after: str | None = None,
+        filter: TransactionFilter | None = None,
+    ) -> TransactionConnection:
+        return await transaction_connection(info, first, after, filter)
+
+    @strawberry.field(description="Sessions the upstream flags as problematic.")
+    async def problematic_sessions(
+        self,
+        info: Ctx,
+        first: int = 50,
+        after: str | None = None,
+        filter: SessionFilter | None = None,
+    ) -> ProblematicSessionConnection:
+        return await session_connection(info, first, after, filter)
+
+    @strawberry.field(description="Hardware errors raised by stations in the network.")
+    async def hardware_errors(
+        self,
+        info: Ctx,
+        first: int = 50,
+        after: str | None = None,
+        filter: HardwareErrorFilter | None = None,
+    ) -> HardwareErrorConnection:
+        return await hardware_error_connection(info, first, after, filter)
+
+    @strawberry.field(description="Power in use now: total and per location (all if omitted).")
+    async def network_power(
+        self, info: Ctx, location_ids: list[strawberry.ID] | None = None
+    ) -> NetworkPower:
+        return await network_power(info, _uids(location_ids))
+
+    @strawberry.field(
+        description="The dashboard header: stations, EVSEs per status, sessions, power."
+    )
+    async def network_summary(
+        self, info: Ctx, location_ids: list[strawberry.ID] | None = None
+    ) -> NetworkSummary:
+        return await network_summary(info, _uids(location_ids))
+
+
+def _uids(ids: list[strawberry.ID] | None) -> list[str] | None:
+    return location_ids(ids)

@@ -1,0 +1,136 @@
+"""`ProblematicSession`: a session the upstream flags, with a drill-down to EVSE and site."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Annotated
+
+import msgspec
+import strawberry
+from strawberry.types import Info
+
+from gateway.context import Context
+from gateway.schema.connection import Connection
+from gateway.schema.enums import TxStatus
+from gateway.schema.paged import paged_connection
+from gateway.schema.transaction import EvIdentify, Transaction, location_ids, time_window
+from gateway.upstream.models import NetworkStatusSession
+from gateway.upstream.pages import Page
+
+if TYPE_CHECKING:
+    from gateway.schema.evse import Evse
+    from gateway.schema.location import Location
+
+Ctx = Info[Context, None]
+
+
+@strawberry.type(description="A charging session the upstream flags as problematic.")
+class ProblematicSession:
+    alert: str | None = strawberry.field(description="What went wrong, as the upstream says it.")
+    status: TxStatus | None
+    start_time: datetime | None
+    end_time: datetime | None
+    ev_id: str | None
+    ev_identify: EvIdentify | None
+    ev_model: str | None
+    ev_name: str | None
+    schedule_id: str | None
+    location_uid: strawberry.Private[str | None]
+    transaction_row: strawberry.Private[Transaction | None]
+
+    @classmethod
+    def from_row(cls, row: NetworkStatusSession) -> ProblematicSession:
+        tx = row.transaction
+        return cls(
+            alert=row.alert,
+            status=row.status,
+            start_time=row.start_time,
+            end_time=row.end_time,
+            ev_id=row.ev_id,
+            ev_identify=EvIdentify.from_row(row.ev_identify),
+            ev_model=row.ev_model,
+            ev_name=row.ev_name,
+            schedule_id=row.schedule_id,
+            location_uid=row.location_uid,
+            transaction_row=(
+                Transaction.from_session(tx, location_uid=row.location_uid, status=row.status)
+                if tx is not None and tx.tx_id
+                else None
+            ),
+        )
+
+    @strawberry.field(description="The session's transaction (the summary the upstream sends).")
+    def transaction(self) -> Transaction | None:
+        return self.transaction_row
+
+    @strawberry.field(description="The EVSE the session ran on.")
+    async def evse(
+        self, info: Ctx
+    ) -> Annotated[Evse, strawberry.lazy("gateway.schema.evse")] | None:
+        if self.transaction_row is None:
+            return None
+        return await self.transaction_row.find_evse(info)
+
+    @strawberry.field
+    async def location(
+        self, info: Ctx
+    ) -> Annotated[Location, strawberry.lazy("gateway.schema.location")] | None:
+        from gateway.schema.location import Location
+
+        return await Location.load(info, self.location_uid) if self.location_uid else None
+
+
+@strawberry.type(description="A page of problematic sessions.")
+class ProblematicSessionConnection(Connection[ProblematicSession]):
+    pass
+
+
+@strawberry.input(description="Every given condition must hold.")
+class SessionFilter:
+    location_ids: list[strawberry.ID] | None = strawberry.field(
+        default=None, description="Only these locations (at most 100)."
+    )
+    started_from: datetime | None = strawberry.field(
+        default=None, description="Only sessions that started at or after this instant."
+    )
+    started_before: datetime | None = strawberry.field(
+        default=None, description="Only sessions that started before this instant."
+    )
+
+
+async def session_connection(
+    info: Ctx,
+    first: int,
+    after: str | None,
+    filter: SessionFilter | None,
+    *,
+    location_uids: list[str] | None = None,
+) -> ProblematicSessionConnection:
+    filter = filter or SessionFilter()
+    uids = location_uids if location_uids is not None else location_ids(filter.location_ids)
+    start, end = time_window(filter.started_from, filter.started_before)
+    upstream = info.context.upstream
+    deadline = info.context.deadline
+
+    async def fetch(token: str, page_token: str | None) -> Page[NetworkStatusSession]:
+        return await upstream.problematic_sessions_page(
+            token=token,
+            location_uids=uids,
+            start=start,
+            end=end,
+            page_token=page_token,
+            deadline=deadline,
+        )
+
+    key = msgspec.json.encode([uids, start, end]).decode()
+    return await paged_connection(
+        info,
+        ProblematicSessionConnection,
+        list_name="problematicSessions",
+        filter_key=key,
+        upstream_key=key,
+        first=first,
+        after=after,
+        fetch=fetch,
+        node=ProblematicSession.from_row,
+    )

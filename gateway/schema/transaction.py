@@ -1,0 +1,332 @@
+"""The `Transaction` type, built from whichever upstream view carried the session.
+
+The network transactions view is the main source; an EVSE's running session comes from
+its connector in the Charging Stations API; a problematic session carries a summary.
+Fields a source does not have are null.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING as _TC
+
+if _TC:
+    from gateway.upstream.models import TransactionRecord
+
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Annotated
+
+import msgspec
+import strawberry
+from strawberry.types import Info
+
+from gateway.context import Context
+from gateway.errors import BadUserInput, NotFound
+from gateway.schema.connection import Connection
+from gateway.schema.enums import TechnicalFailClassification, TxStatus
+from gateway.schema.paged import paged_connection
+from gateway.upstream import contract
+from gateway.upstream.models import (
+    ConnectorTransaction,
+    NetworkStatusTransaction,
+    SessionTransaction,
+)
+from gateway.upstream.models import (
+    EvIdentify as EvIdentifyRow,
+)
+from gateway.upstream.pages import Page
+
+if TYPE_CHECKING:
+    from gateway.schema.evse import Evse
+    from gateway.schema.location import Location
+
+Ctx = Info[Context, None]
+
+
+@strawberry.type(description="The upstream's identification of the vehicle.")
+class EvIdentify:
+    display_name: str | None
+    clustering_timestamp: datetime | None
+    seq_no: int | None
+
+    @classmethod
+    def from_row(cls, row: EvIdentifyRow | None) -> EvIdentify | None:
+        if row is None:
+            return None
+        return cls(
+            display_name=row.display_name,
+            clustering_timestamp=row.clustering_timestamp,
+            seq_no=row.seq_no,
+        )
+
+
+@strawberry.type(description="One charging session, from plug-in or identification to unplug.")
+class Transaction:
+    tx_id: strawberry.ID
+    status: TxStatus | None
+    technical_fail_classification: TechnicalFailClassification | None = None
+    start_time: datetime | None = None
+    end_time: datetime | None = None
+    update_time: datetime | None = None
+    power_kw: float | None = strawberry.field(default=None, description="Output power now, kW.")
+    charged_energy_kwh: float | None = None
+    soc: float | None = strawberry.field(default=None, description="State of charge now, %.")
+    soc_start: float | None = None
+    power_limitation: str | None = None
+    ev_id: str | None = None
+    ev_identify: EvIdentify | None = None
+    evse_id: str | None = strawberry.field(
+        default=None, description="The upstream EVSE id, unique only within its station."
+    )
+    location_uid: strawberry.Private[str | None] = None
+    station_id: strawberry.Private[str | None] = None
+
+    @classmethod
+    def from_network(cls, row: NetworkStatusTransaction) -> Transaction:
+        return cls(
+            tx_id=strawberry.ID(row.tx_id),
+            status=row.status,
+            technical_fail_classification=row.technical_fail_classification,
+            start_time=row.start_time,
+            end_time=row.end_time,
+            power_kw=row.power_kw,
+            soc=row.soc,
+            soc_start=row.soc_start,
+            ev_id=row.ev_id,
+            ev_identify=EvIdentify.from_row(row.ev_identify),
+            evse_id=row.evse_id,
+            location_uid=row.location_uid,
+        )
+
+    @classmethod
+    def from_record(cls, row: TransactionRecord) -> Transaction:
+        return cls(
+            tx_id=strawberry.ID(row.tx_id),
+            status=row.status,
+            technical_fail_classification=row.technical_fail_classification,
+            start_time=row.start_time,
+            end_time=row.end_time,
+            update_time=row.update_time,
+            power_kw=row.power_kw,
+            charged_energy_kwh=row.charged_energy_kwh,
+            soc=row.soc,
+            soc_start=row.soc_start,
+            power_limitation=row.power_limitation,
+            evse_id=row.evse_id,
+            location_uid=row.location_uid,
+            station_id=row.station_id,
+        )
+
+    @classmethod
+    def from_connector(
+        cls,
+        row: ConnectorTransaction,
+        *,
+        tx_id: str,
+        station_id: str,
+        evse_id: str,
+        location_uid: str | None,
+    ) -> Transaction:
+        return cls(
+            tx_id=strawberry.ID(tx_id),
+            status=row.status,
+            start_time=row.start_time,
+            update_time=row.update_time,
+            power_kw=row.power_kw,
+            charged_energy_kwh=row.charged_energy_kwh,
+            soc=row.soc,
+            power_limitation=row.power_limitation,
+            evse_id=evse_id,
+            location_uid=location_uid,
+            station_id=station_id,
+        )
+
+    @classmethod
+    def from_session(
+        cls, row: SessionTransaction, *, location_uid: str | None, status: TxStatus | None
+    ) -> Transaction:
+        return cls(
+            tx_id=strawberry.ID(row.tx_id or ""),
+            status=status,
+            power_kw=row.power_kw,
+            soc=row.soc,
+            soc_start=row.soc_start,
+            evse_id=row.evse_id,
+            location_uid=location_uid,
+        )
+
+    @strawberry.field(description="The EVSE the session ran on.")
+    async def evse(
+        self, info: Ctx
+    ) -> Annotated[Evse, strawberry.lazy("gateway.schema.evse")] | None:
+        return await self.find_evse(info)
+
+    async def find_evse(self, info: Ctx) -> Evse | None:
+        from gateway.schema.evse import Evse
+
+        if self.evse_id is None:
+            return None
+        loaders = info.context.loaders
+        if self.station_id is not None:
+            return await Evse.load(info, self.station_id, self.evse_id)
+        if self.location_uid is None:
+            return None
+        try:
+            station_id, row = await loaders.evse_of_transaction(
+                self.location_uid, self.evse_id, str(self.tx_id)
+            )
+        except NotFound:
+            return None
+        return Evse.from_row(row, station_id=station_id)
+
+    @strawberry.field(description="The location of the session.")
+    async def location(
+        self, info: Ctx
+    ) -> Annotated[Location, strawberry.lazy("gateway.schema.location")] | None:
+        from gateway.schema.location import Location
+
+        if self.location_uid is None:
+            return None
+        return await Location.load(info, self.location_uid)
+
+
+@strawberry.type(description="A page of transactions.")
+class TransactionConnection(Connection[Transaction]):
+    pass
+
+
+@strawberry.input(description="Every given condition must hold.")
+class TransactionFilter:
+    location_ids: list[strawberry.ID] | None = strawberry.field(
+        default=None, description="Only these locations (at most 100)."
+    )
+    started_from: datetime | None = strawberry.field(
+        default=None, description="Only sessions that started at or after this instant."
+    )
+    started_before: datetime | None = strawberry.field(
+        default=None, description="Only sessions that started before this instant."
+    )
+    technical_fail_classifications: list[TechnicalFailClassification] | None = strawberry.field(
+        default=None, description="Only sessions with one of these verdicts."
+    )
+
+
+async def transaction_connection(
+    info: Ctx,
+    first: int,
+    after: str | None,
+    filter: TransactionFilter | None,
+    *,
+    location_uids: list[str] | None = None,
+) -> TransactionConnection:
+    """Network transactions, newest first, for the filter (and a parent's locations)."""
+    filter = filter or TransactionFilter()
+    uids = location_uids if location_uids is not None else location_ids(filter.location_ids)
+    start, end = time_window(filter.started_from, filter.started_before)
+    classes = _classifications(filter.technical_fail_classifications)
+    upstream = info.context.upstream
+    deadline = info.context.deadline
+
+    async def fetch(token: str, page_token: str | None) -> Page[NetworkStatusTransaction]:
+        return await upstream.network_transactions_page(
+            token=token,
+            location_uids=uids,
+            start=start,
+            end=end,
+            classifications=classes,
+            page_token=page_token,
+            deadline=deadline,
+        )
+
+    key = msgspec.json.encode([uids, start, end, classes]).decode()
+    return await paged_connection(
+        info,
+        TransactionConnection,
+        list_name="transactions",
+        filter_key=key,
+        upstream_key=key,
+        first=first,
+        after=after,
+        fetch=fetch,
+        node=Transaction.from_network,
+    )
+
+
+def location_ids(ids: list[strawberry.ID] | None) -> list[str] | None:
+    if ids is None:
+        return None
+    if len(ids) > contract.MAX_IDS_PER_CALL:
+        raise BadUserInput(
+            f"At most {contract.MAX_IDS_PER_CALL} location ids per filter.", field="locationIds"
+        )
+    return sorted({str(uid) for uid in ids})
+
+
+def time_window(
+    start: datetime | None, end: datetime | None
+) -> tuple[datetime | None, datetime | None]:
+    start, end = _aware(start), _aware(end)
+    if start is not None and end is not None and start >= end:
+        raise BadUserInput("`startedFrom` must be before `startedBefore`.", field="startedFrom")
+    return start, end
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    """A DateTime without an offset is read as UTC, as the upstream writes its times."""
+    if value is None or value.tzinfo is not None:
+        return value
+    return value.replace(tzinfo=UTC)
+
+
+def _classifications(
+    values: list[TechnicalFailClassification] | None,
+) -> list[TechnicalFailClassification] | None:
+    if values is None:
+        return None
+    return sorted({TechnicalFailClassification(value) for value in values}, key=str)
+
+
+async def evse_transaction_connection(
+    info: Ctx,
+    first: int,
+    after: str | None,
+    filter: TransactionFilter | None,
+    *,
+    station_id: str,
+    evse_id: str,
+) -> TransactionConnection:
+    """An EVSE's sessions, from the Transactions API's per-station list.
+
+    The network view cannot serve this: its rows name no station, and an EVSE id is
+    unique only within its station. The station list is filtered to the EVSE here.
+    """
+    filter = filter or TransactionFilter()
+    if filter.location_ids is not None:
+        raise BadUserInput("`locationIds` does not apply to one EVSE.", field="locationIds")
+    start, end = time_window(filter.started_from, filter.started_before)
+    classes = _classifications(filter.technical_fail_classifications)
+    upstream = info.context.upstream
+    deadline = info.context.deadline
+
+    def keep(row: TransactionRecord) -> bool:
+        if row.evse_id != evse_id:
+            return False
+        return classes is None or row.technical_fail_classification in classes
+
+    async def fetch(token: str, page_token: str | None) -> Page[TransactionRecord]:
+        return await upstream.station_transactions_page(
+            station_id, token=token, start=start, end=end, page_token=page_token, deadline=deadline
+        )
+
+    upstream_key = msgspec.json.encode([station_id, start, end]).decode()
+    return await paged_connection(
+        info,
+        TransactionConnection,
+        list_name="evseTransactions",
+        filter_key=msgspec.json.encode([station_id, evse_id, start, end, classes]).decode(),
+        upstream_key=upstream_key,
+        first=first,
+        after=after,
+        fetch=fetch,
+        node=Transaction.from_record,
+        keep=keep,
+    )
