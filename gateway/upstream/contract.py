@@ -10,6 +10,8 @@ sit here too, so the wire format reads top to bottom in one module.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from datetime import UTC, datetime
 from typing import Final, Literal
 
 # --- operations: (method, path template) ---------------------------------------------------
@@ -28,6 +30,10 @@ PROBLEMATIC_SESSIONS: Final = ("GET", "/locations/problematicSessions")  # infer
 NETWORK_TRANSACTIONS: Final = ("GET", "/locations/networkTransactions")  # inferred path
 # Charging Stations API (documented path): the only lookup of stations by stationId.
 LIST_STATIONS: Final = ("GET", "/stations")
+# Transactions API. Documented path: the per-station list. Inferred: the get-one path
+# (the docs name the operation `getTransaction` but show no URL).
+STATION_TRANSACTIONS: Final = ("GET", "/chargingStations/{stationId}/transactions")
+GET_TRANSACTION: Final = ("GET", "/transactions/{txId}")  # inferred path
 
 # --- query parameters (all inferred except the two on /stations) ----------------------------
 LOCATION_UIDS_PARAM: Final = "locationUids"
@@ -37,11 +43,34 @@ END_DATE_PARAM: Final = "endDate"
 TECHNICAL_FAIL_CLASSIFICATION_PARAM: Final = "technicalFailClassification"
 STATION_IDS_PARAM: Final = "stationIds"  # documented name; encoding not stated
 STATION_LOCATION_UID_PARAM: Final = "locationUid"  # documented
+# Transactions API paging is DynamoDB-style: the answer's `lastEvaluatedKey` object goes
+# back as the documented `exclusiveStartKey` string; JSON-encoding it is our guess.
+EXCLUSIVE_START_KEY_PARAM: Final = "exclusiveStartKey"
 
 # Array query parameters: "repeat" sends `k=a&k=b` (the OpenAPI default, our guess);
 # "comma" sends `k=a,b`. The emulator accepts both.
 ArrayEncoding = Literal["repeat", "comma"]
 ARRAY_ENCODING: Final[ArrayEncoding] = "repeat"
+
+
+def array_param(name: str, values: Sequence[str]) -> list[tuple[str, str]]:
+    """Query pairs for one array parameter, encoded per `ARRAY_ENCODING`."""
+    if ARRAY_ENCODING == "comma":
+        return [(name, ",".join(values))]
+    return [(name, value) for value in values]
+
+
+def format_instant(value: datetime) -> str:
+    """Inferred: instants go out as ISO 8601 UTC with millisecond precision and a `Z`.
+
+    That is the form of every timestamp in the documented samples
+    (`2023-05-12T15:37:00.000Z`). Naive datetimes are refused rather than guessed at.
+    """
+    if value.tzinfo is None:
+        raise ValueError("refusing to send a naive datetime upstream")
+    text = value.astimezone(UTC).isoformat(timespec="milliseconds")
+    return text.removesuffix("+00:00") + "Z"
+
 
 # How many ids one filtered call may carry. No limit is documented; this keeps URLs far
 # below common 8 KiB proxy limits (uids are ~36 characters).
