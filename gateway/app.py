@@ -12,11 +12,12 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.websockets import WebSocket
-from strawberry.asgi import GraphQL
 
 from gateway.config import Settings
 from gateway.context import Context
 from gateway.http.auth import bearer_token
+from gateway.http.middleware import http_middleware
+from gateway.http.view import ConformantGraphQL
 from gateway.schema.build import build_schema
 from gateway.upstream.client import RetryPolicy, UpstreamClient, build_http_client
 
@@ -25,7 +26,7 @@ class AppState(TypedDict):
     upstream: UpstreamClient
 
 
-class GatewayGraphQL(GraphQL[Context, None]):
+class GatewayGraphQL(ConformantGraphQL[Context, None]):
     """The GraphQL endpoint; each request gets its own context and loaders."""
 
     def __init__(self, settings: Settings) -> None:
@@ -69,6 +70,7 @@ def create_app(
 
     graphql = GatewayGraphQL(settings)
     return Starlette(
+        middleware=http_middleware(settings),
         routes=[
             Route("/graphql", graphql),
             Route("/healthz", health, methods=["GET"]),

@@ -29,6 +29,8 @@ class ErrorCodes(MaskErrors):
 
 def _with_code(error: GraphQLError) -> GraphQLError:
     original = error.original_error
+    if isinstance(original, GraphQLError):  # a variable that does not fit its type
+        return _copy(error, error.message, {"code": "BAD_USER_INPUT"})
     if original is None:
         if error.extensions and "code" in error.extensions:
             return error

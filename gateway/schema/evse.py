@@ -124,7 +124,7 @@ class Evse:
         after: str | None = None,
         filter: Annotated[TransactionFilter, strawberry.lazy("gateway.schema.transaction")]
         | None = None,
-    ) -> Annotated[TransactionConnection, strawberry.lazy("gateway.schema.transaction")]:
+    ) -> Annotated[TransactionConnection, strawberry.lazy("gateway.schema.transaction")] | None:
         from gateway.schema.transaction import evse_transaction_connection
 
         return await evse_transaction_connection(

@@ -137,7 +137,7 @@ class Location:
     @strawberry.field(description="Stations at the site.")
     async def stations(
         self, info: Ctx
-    ) -> list[Annotated[Station, strawberry.lazy("gateway.schema.station")]]:
+    ) -> list[Annotated[Station, strawberry.lazy("gateway.schema.station")]] | None:
         from gateway.schema.station import LIVE_FIELDS, Station
 
         loaders = info.context.loaders
@@ -151,7 +151,7 @@ class Location:
     @strawberry.field(description="Every EVSE at the site, optionally only those in one status.")
     async def evses(
         self, info: Ctx, status: EvseStatus | None = None
-    ) -> list[Annotated[Evse, strawberry.lazy("gateway.schema.evse")]]:
+    ) -> list[Annotated[Evse, strawberry.lazy("gateway.schema.evse")]] | None:
         from gateway.schema.evse import Evse
 
         tree = await info.context.loaders.network_status.load(str(self.id))
@@ -165,7 +165,7 @@ class Location:
     @strawberry.field(description="Power in use at the site right now.")
     async def current_power(
         self, info: Ctx
-    ) -> Annotated[LocationPower, strawberry.lazy("gateway.schema.power")]:
+    ) -> Annotated[LocationPower, strawberry.lazy("gateway.schema.power")] | None:
         from gateway.schema.power import LocationPower
 
         row = await info.context.loaders.location_power.load(str(self.id))
@@ -179,7 +179,7 @@ class Location:
         after: str | None = None,
         filter: Annotated[TransactionFilter, strawberry.lazy("gateway.schema.transaction")]
         | None = None,
-    ) -> Annotated[TransactionConnection, strawberry.lazy("gateway.schema.transaction")]:
+    ) -> Annotated[TransactionConnection, strawberry.lazy("gateway.schema.transaction")] | None:
         from gateway.schema.transaction import transaction_connection
 
         return await transaction_connection(
@@ -193,7 +193,7 @@ class Location:
         first: int = 50,
         after: str | None = None,
         filter: Annotated[SessionFilter, strawberry.lazy("gateway.schema.session")] | None = None,
-    ) -> Annotated[ProblematicSessionConnection, strawberry.lazy("gateway.schema.session")]:
+    ) -> Annotated[ProblematicSessionConnection, strawberry.lazy("gateway.schema.session")] | None:
         from gateway.schema.session import session_connection
 
         return await session_connection(info, first, after, filter, location_uids=[str(self.id)])
@@ -206,7 +206,9 @@ class Location:
         after: str | None = None,
         filter: Annotated[HardwareErrorFilter, strawberry.lazy("gateway.schema.hardware_error")]
         | None = None,
-    ) -> Annotated[HardwareErrorConnection, strawberry.lazy("gateway.schema.hardware_error")]:
+    ) -> (
+        Annotated[HardwareErrorConnection, strawberry.lazy("gateway.schema.hardware_error")] | None
+    ):
         from gateway.schema.hardware_error import hardware_error_connection
 
         return await hardware_error_connection(

@@ -146,7 +146,7 @@ class Station:
     @strawberry.field(description="The station's EVSEs (connectors) with their live state.")
     async def evses(
         self, info: Ctx
-    ) -> list[Annotated[Evse, strawberry.lazy("gateway.schema.evse")]]:
+    ) -> list[Annotated[Evse, strawberry.lazy("gateway.schema.evse")]] | None:
         from gateway.schema.evse import Evse
 
         live = await self._live(info)
@@ -228,7 +228,7 @@ class Station:
         return (await self._inventory(info)).station_capabilities
 
     @strawberry.field
-    async def labels(self, info: Ctx) -> list[Label]:
+    async def labels(self, info: Ctx) -> list[Label] | None:
         return [Label.from_row(label) for label in (await self._inventory(info)).labels or ()]
 
     @strawberry.field(name="tenantIdCPO")
@@ -244,7 +244,7 @@ class Station:
         return (await self._inventory(info)).tenant_id_maintenance
 
     @strawberry.field
-    async def tenant_ids(self, info: Ctx) -> list[str]:
+    async def tenant_ids(self, info: Ctx) -> list[str] | None:
         return list((await self._inventory(info)).tenant_ids or ())
 
     # --- relations ----------------------------------------------------------------------
@@ -267,7 +267,9 @@ class Station:
         after: str | None = None,
         filter: Annotated[HardwareErrorFilter, strawberry.lazy("gateway.schema.hardware_error")]
         | None = None,
-    ) -> Annotated[HardwareErrorConnection, strawberry.lazy("gateway.schema.hardware_error")]:
+    ) -> (
+        Annotated[HardwareErrorConnection, strawberry.lazy("gateway.schema.hardware_error")] | None
+    ):
         from gateway.schema.hardware_error import hardware_error_connection
 
         uid = self.location_uid or await info.context.loaders.location_of_station(

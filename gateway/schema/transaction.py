@@ -29,6 +29,7 @@ from gateway.upstream.models import (
     ConnectorTransaction,
     NetworkStatusTransaction,
     SessionTransaction,
+    TransactionRecord,
 )
 from gateway.upstream.models import (
     EvIdentify as EvIdentifyRow,

@@ -1,0 +1,68 @@
+"""`http_middleware(settings)`: the middleware stack around every route, outermost first.
+
+1. CORS, only when origins are configured: outermost, so that a preflight is answered
+   without touching the app and every answer (a 413 too) carries the CORS headers a
+   browser needs to let the page read it.
+2. Compression of bodies of at least `Settings.compress_min_bytes`.
+3. The request body limit, `Settings.max_body_bytes`.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
+
+from gateway.config import Settings
+from gateway.http.compression import CompressionMiddleware
+from gateway.http.limits import BodyLimitMiddleware
+
+CORS_METHODS = ("GET", "POST")
+# The only non-safelisted headers a GraphQL client needs: its token and a JSON content type.
+CORS_HEADERS = ("Authorization", "Content-Type")
+# Ten minutes of cached preflights: few extra round trips, and a narrowed origin list
+# takes effect soon. Browsers cap it anyway (Chromium at two hours).
+CORS_MAX_AGE_S = 600
+
+
+def http_middleware(settings: Settings) -> list[Middleware]:
+    """The gateway's HTTP middleware; raises ValueError on an unsafe CORS configuration."""
+    stack = []
+    if settings.cors_origins:
+        stack.append(
+            Middleware(
+                CORSMiddleware,
+                allow_origins=cors_origins(settings),
+                allow_methods=CORS_METHODS,
+                allow_headers=CORS_HEADERS,
+                allow_credentials=settings.cors_allow_credentials,
+                max_age=CORS_MAX_AGE_S,
+            )
+        )
+    stack.append(Middleware(CompressionMiddleware, minimum_size=settings.compress_min_bytes))
+    stack.append(Middleware(BodyLimitMiddleware, max_body_bytes=settings.max_body_bytes))
+    return stack
+
+
+def cors_origins(settings: Settings) -> list[str]:
+    """The configured origins, normalised to what browsers send in `Origin`.
+
+    A wildcard with credentials is refused: Starlette would then echo any origin back as
+    allowed, and every site could call the gateway with the user's cookies.
+    """
+    origins = [_origin(value) for value in settings.cors_origins]
+    if "*" in origins and settings.cors_allow_credentials:
+        raise ValueError("cors_origins '*' cannot be combined with cors_allow_credentials")
+    return origins
+
+
+def _origin(value: str) -> str:
+    if value.strip() == "*":
+        return "*"
+    parts = urlsplit(value.strip())
+    if parts.scheme not in ("http", "https") or not parts.netloc or parts.path not in ("", "/"):
+        raise ValueError(f"not a CORS origin (scheme://host[:port]): {value!r}")
+    if parts.query or parts.fragment or "@" in parts.netloc:
+        raise ValueError(f"not a CORS origin (scheme://host[:port]): {value!r}")
+    return f"{parts.scheme}://{parts.netloc.lower()}"
