@@ -34,6 +34,7 @@ from gateway.upstream.models import (
     NetworkLocationStatus,
     NetworkStationStatus,
     StationInfo,
+    TransactionRecord,
 )
 
 T = TypeVar("T")
@@ -41,6 +42,7 @@ K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
 EvseKey = tuple[str, str]  # (stationId, evseId): an EVSE id is unique only in its station
 WHOLE_NETWORK_STATUS = "networkStatus:all"
+WHOLE_NETWORK_POWER = "currentlyUsedPower:all"
 NO_TOKEN = "This field needs an `Authorization: Bearer <token>` header."
 
 
@@ -301,12 +303,21 @@ class Loaders:
         return _loader(self._load_power, batch_size=contract.MAX_IDS_PER_CALL)
 
     async def _load_power(self, uids: list[str]) -> list[LocationPower | Exception]:
-        rows = await self._upstream.currently_used_power(
-            token=self.token, location_uids=list(uids), deadline=self._deadline
-        )
+        whole = self._memo.get(WHOLE_NETWORK_POWER)
+        rows = await whole if whole is not None else await self._fetch_power(uids)
         found = {row.location_uid: row for row in rows}
         # A location without a row draws no power right now: that is not an error.
         return [found.get(uid) or LocationPower(location_uid=uid) for uid in uids]
+
+    async def power(self, uids: list[str] | None) -> tuple[LocationPower, ...]:
+        """Power rows for these locations, or for the whole network (None), once a request."""
+        key = WHOLE_NETWORK_POWER if uids is None else ("currentlyUsedPower", tuple(uids))
+        return await self.memo(key, lambda: self._fetch_power(uids))
+
+    async def _fetch_power(self, uids: list[str] | None) -> tuple[LocationPower, ...]:
+        return await self._upstream.currently_used_power(
+            token=self.token, location_uids=uids, deadline=self._deadline
+        )
 
     # --- helpers ------------------------------------------------------------------------
     @staticmethod

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections import Counter
 from typing import TYPE_CHECKING, Annotated
 
@@ -70,15 +71,7 @@ class NetworkSummary:
 
 
 async def network_power(info: Ctx, location_uids: list[str] | None) -> NetworkPower:
-    loaders = info.context.loaders
-    token = loaders.token
-    key = ("currentlyUsedPower", tuple(location_uids) if location_uids is not None else None)
-    rows = await loaders.memo(
-        key,
-        lambda: info.context.upstream.currently_used_power(
-            token=token, location_uids=location_uids, deadline=info.context.deadline
-        ),
-    )
+    rows = await info.context.loaders.power(location_uids)
     return NetworkPower(
         total_power_kw=round(sum(row.current_power_kw or 0.0 for row in rows), 3),
         session_count=sum(row.session_count or 0 for row in rows),
@@ -88,11 +81,13 @@ async def network_power(info: Ctx, location_uids: list[str] | None) -> NetworkPo
 
 async def network_summary(info: Ctx, location_uids: list[str] | None) -> NetworkSummary:
     loaders = info.context.loaders
-    if location_uids is None:
-        trees = list(await loaders.whole_network_status())
-    else:
-        trees = [tree for tree in await loaders.network_status.load_many(location_uids)]
-    power = await network_power(info, location_uids)
+    # Both calls start now, so that nested fields asking for the same data share them.
+    statuses = (
+        loaders.whole_network_status()
+        if location_uids is None
+        else loaders.network_status.load_many(location_uids)
+    )
+    trees, power = await asyncio.gather(statuses, network_power(info, location_uids))
     evses = [evse for tree in trees for station in tree.stations for evse in station.evses]
     by_status = Counter(evse.status or EvseStatus.UNKNOWN for evse in evses)
     return NetworkSummary(

@@ -68,9 +68,7 @@ async def test_dashboard_over_25_locations_costs_the_minimum(
         for station in node["stations"]:
             for evse in station["evses"]:
                 record = next(
-                    e
-                    for e in network.evses_of(station["stationId"])
-                    if e.evse_id == evse["evseId"]
+                    e for e in network.evses_of(station["stationId"]) if e.evse_id == evse["evseId"]
                 )
                 current = evse["currentTransaction"]
                 assert (current and current["txId"]) == record.tx_id

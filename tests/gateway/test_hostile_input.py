@@ -53,7 +53,10 @@ async def test_too_many_root_fields_are_refused(
 async def test_alias_flood_is_refused(gateway: Gateway, emulator: RunningEmulator) -> None:
     fields = " ".join(f"a{i}: __typename" for i in range(40))
     await assert_refused(
-        gateway, emulator, f"{{ locations {{ nodes {{ {fields} }} }} }}", "GRAPHQL_VALIDATION_FAILED"
+        gateway,
+        emulator,
+        f"{{ locations {{ nodes {{ {fields} }} }} }}",
+        "GRAPHQL_VALIDATION_FAILED",
     )
 
 

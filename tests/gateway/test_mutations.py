@@ -28,7 +28,10 @@ VALID = {
     "countryCode": "FI",
     "lat": 60.1675,
     "lng": 24.9516,
-    "bounds": {"northWest": {"lat": 60.17, "lng": 24.95}, "southEast": {"lat": 60.16, "lng": 24.96}},
+    "bounds": {
+        "northWest": {"lat": 60.17, "lng": 24.95},
+        "southEast": {"lat": 60.16, "lng": 24.96},
+    },
 }
 
 
@@ -63,11 +66,21 @@ async def test_create_sends_once_and_only_the_creator_sees_the_row(
         ({"countryCode": "fi"}, "countryCode"),
         ({"postalCode": "12345678901"}, "postalCode"),
         (
-            {"bounds": {"northWest": {"lat": 60.0, "lng": 24.0}, "southEast": {"lat": 61.0, "lng": 25.0}}},
+            {
+                "bounds": {
+                    "northWest": {"lat": 60.0, "lng": 24.0},
+                    "southEast": {"lat": 61.0, "lng": 25.0},
+                }
+            },
             "bounds",
         ),
         (
-            {"bounds": {"northWest": {"lat": 95.0, "lng": 24.0}, "southEast": {"lat": 61.0, "lng": 25.0}}},
+            {
+                "bounds": {
+                    "northWest": {"lat": 95.0, "lng": 24.0},
+                    "southEast": {"lat": 61.0, "lng": 25.0},
+                }
+            },
             "bounds.northWest.lat",
         ),
     ],
@@ -82,7 +95,9 @@ async def test_invalid_input_is_refused_before_any_call(
     assert field.split(".")[0] in error["message"]
     assert sum(emulator.state.counters.values()) == 0
     location = emulator.state.network.visible_locations(emulator.tenant_a)[0]
-    body = await gateway.query(UPDATE, {"id": location.uid, "input": change}, token=emulator.token_a)
+    body = await gateway.query(
+        UPDATE, {"id": location.uid, "input": change}, token=emulator.token_a
+    )
     assert body["errors"][0]["extensions"] == {"code": "BAD_USER_INPUT", "field": field}
     assert sum(emulator.state.counters.values()) == 0
 
@@ -149,7 +164,8 @@ async def test_update_of_another_tenants_location_is_not_found(
 ) -> None:
     network = emulator.state.network
     b_only = [
-        loc for loc in network.visible_locations(emulator.tenant_b)
+        loc
+        for loc in network.visible_locations(emulator.tenant_b)
         if emulator.tenant_a not in loc.tenancy.ids
     ]
     assert b_only

@@ -71,7 +71,10 @@ async def test_station_hardware_errors_share_the_location_pages(
     location = next(
         loc
         for loc in network.visible_locations(emulator.tenant_a)
-        if len({e.station_id for e in network.visible_hardware_errors(emulator.tenant_a, [loc.uid])}) > 1
+        if len(
+            {e.station_id for e in network.visible_hardware_errors(emulator.tenant_a, [loc.uid])}
+        )
+        > 1
     )
     errors = network.visible_hardware_errors(emulator.tenant_a, [location.uid])
     emulator.state.page_size = 100
@@ -96,7 +99,8 @@ async def test_network_power_sums_the_locations(
 ) -> None:
     rows = emulator.state.network.currently_used_power(emulator.tenant_a)
     body = await gateway.query(
-        "{ networkPower { totalPowerKw sessionCount locations { currentPowerKw location { id } } } }",
+        "{ networkPower { totalPowerKw sessionCount"
+        " locations { currentPowerKw location { id } } } }",
         token=emulator.token_a,
     )
     assert "errors" not in body, body.get("errors")

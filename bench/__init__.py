@@ -1,0 +1,1 @@
+"""Benchmarks and call-count reports; run with `make bench` (`python -m bench`)."""

@@ -1,0 +1,79 @@
+"""The running state of one emulator: data, tokens, knobs, faults and what it has seen."""
+
+from __future__ import annotations
+
+import secrets
+import time
+from collections import Counter
+from collections.abc import Callable
+
+from .auth import TokenBook
+from .config import EmulatorConfig
+from .faults import Fault, FaultQueue
+from .network import Network
+from .operations import OPERATION_IDS
+from .paging import Pager
+from .records import Tenant
+from .seed import build_seed
+
+# Demo access tokens (printed by `make run`) outlive any demo session.
+DEMO_TOKEN_TTL_S = 30 * 24 * 3600
+
+
+class EmulatorState:
+    """Everything a test or the admin endpoints may read or turn, in one place.
+
+    Token expiry follows `clock` (wall-clock epoch seconds; replace it to age tokens in a
+    test without sleeping), not the data's anchor `now`, which may lie in the past.
+    """
+
+    def __init__(self, config: EmulatorConfig) -> None:
+        self.config = config
+        self.now = config.anchor()
+        """The data's anchor: the network shows the 30 days before it."""
+        self.network = Network(build_seed(config.seed, self.now))
+        self.tenants: list[Tenant] = list(self.network.tenants)
+        self.counters: Counter[str] = Counter()
+        """Requests per operationId, including those refused by auth or a fault."""
+        self.requests: list[tuple[str, str, str]] = []
+        """(operationId, method, path with query string) in arrival order."""
+        self.latency_ms = config.latency_ms
+        self.page_size = config.page_size
+        self.clock: Callable[[], float] = time.time
+        self.faults = FaultQueue()
+        secret = secrets.token_bytes(32)
+        self.pager = Pager(secret)
+        self.tokens = TokenBook(self.tenants, config.seed, secret, self.clock(), DEMO_TOKEN_TTL_S)
+
+    @property
+    def access_tokens(self) -> dict[str, str]:
+        """Tenant id -> demo access token, valid for 30 days from start."""
+        return self.tokens.access_tokens
+
+    @property
+    def refresh_tokens(self) -> dict[str, str]:
+        """Tenant id -> refresh token accepted by GET /auth/refreshAccessToken."""
+        return self.tokens.refresh_tokens
+
+    def tenant(self, tenant_id: str) -> Tenant:
+        return next(tenant for tenant in self.tenants if tenant.id == tenant_id)
+
+    def inject(self, operation_id: str, fault: Fault, times: int | None = 1) -> None:
+        """Make the next `times` calls of `operation_id` misbehave (None: every call)."""
+        if operation_id not in OPERATION_IDS:
+            raise ValueError(f"unknown operationId {operation_id!r}")
+        self.faults.add(operation_id, fault, times)
+
+    def record(self, operation_id: str, method: str, path_with_query: str) -> None:
+        self.counters[operation_id] += 1
+        self.requests.append((operation_id, method, path_with_query))
+
+    def reset(self) -> None:
+        """Clear counters, the request log and pending faults (the data stays)."""
+        self.counters.clear()
+        self.requests.clear()
+        self.faults.clear()
+
+    def reset_data(self) -> None:
+        """Restore the seeded network, undoing every create and update."""
+        self.network.reset()
