@@ -1,0 +1,150 @@
+"""Injected faults (status, delay, malformed, drop), their order and lifetimes, and the
+latency knob; every request is counted, whatever happens to it."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+
+import httpx
+import pytest
+
+from gateway.emulator import Fault
+from tests.support import RunningEmulator, bearer
+
+
+async def test_a_status_fault_answers_once_with_retry_after(
+    http: httpx.AsyncClient, emulator: RunningEmulator
+) -> None:
+    emulator.state.inject("getLocations", Fault(kind="status", status=429, retry_after=7))
+    headers = bearer(emulator.token_a)
+    faulted = await http.get("/locations", headers=headers)
+    assert faulted.status_code == 429
+    assert faulted.headers["Retry-After"] == "7"
+    assert faulted.json() == {"message": "Too Many Requests"}
+    assert (await http.get("/locations", headers=headers)).status_code == 200
+    assert emulator.state.counters["getLocations"] == 2
+
+
+async def test_without_retry_after_there_is_no_header(
+    http: httpx.AsyncClient, emulator: RunningEmulator
+) -> None:
+    emulator.state.inject("getNetworkStatus", Fault(kind="status", status=502))
+    response = await http.get("/locations/networkStatus", headers=bearer(emulator.token_a))
+    assert response.status_code == 502 and "Retry-After" not in response.headers
+
+
+async def test_any_error_status_can_be_injected(
+    http: httpx.AsyncClient, emulator: RunningEmulator
+) -> None:
+    emulator.state.inject("getLocations", Fault(status=599))
+    response = await http.get("/locations", headers=bearer(emulator.token_a))
+    assert (response.status_code, response.json()) == (599, {"message": "Error 599"})
+
+
+async def test_faults_are_served_in_order_and_counted_down(
+    http: httpx.AsyncClient, emulator: RunningEmulator
+) -> None:
+    state = emulator.state
+    state.inject("getLocation", Fault(status=503), times=2)
+    state.inject("getLocation", Fault(status=500))
+    uid = state.network.visible_locations(emulator.tenant_a)[0].uid
+    statuses = [
+        (await http.get(f"/locations/{uid}", headers=bearer(emulator.token_a))).status_code
+        for _ in range(4)
+    ]
+    assert statuses == [503, 503, 500, 200]
+    assert state.counters["getLocation"] == 4
+
+
+async def test_a_fault_for_ever_lasts_until_reset(
+    http: httpx.AsyncClient, emulator: RunningEmulator
+) -> None:
+    emulator.state.inject("listStations", Fault(status=503), times=None)
+    headers = bearer(emulator.token_a)
+    for _ in range(5):
+        assert (await http.get("/stations", headers=headers)).status_code == 503
+    assert (await http.get("/locations", headers=headers)).status_code == 200  # per operation
+    emulator.state.reset()
+    assert (await http.get("/stations", headers=headers)).status_code == 200
+    assert emulator.state.counters == {"listStations": 1}
+
+
+async def test_a_fault_comes_before_auth(
+    http: httpx.AsyncClient, emulator: RunningEmulator
+) -> None:
+    emulator.state.inject("getLocations", Fault(status=503))
+    assert (await http.get("/locations")).status_code == 503
+    assert (await http.get("/locations")).status_code == 401
+    assert emulator.state.counters["getLocations"] == 2
+
+
+async def test_a_delay_fault_answers_late_but_normally(
+    http: httpx.AsyncClient, emulator: RunningEmulator
+) -> None:
+    emulator.state.inject("getLocations", Fault(kind="delay", delay_ms=150))
+    started = time.monotonic()
+    response = await http.get("/locations", headers=bearer(emulator.token_a))
+    assert time.monotonic() - started >= 0.15
+    assert response.status_code == 200 and response.json()["locations"]
+
+
+async def test_a_delay_fault_trips_a_client_timeout(
+    raw: httpx.AsyncClient, emulator: RunningEmulator
+) -> None:
+    emulator.state.inject("getCurrentlyUsedPower", Fault(kind="delay", delay_ms=250))
+    with pytest.raises(httpx.ReadTimeout):
+        await raw.get(
+            "/locations/currentlyUsedPower", headers=bearer(emulator.token_a), timeout=0.05
+        )
+    assert emulator.state.counters["getCurrentlyUsedPower"] == 1
+
+
+async def test_a_malformed_answer_is_not_json(
+    raw: httpx.AsyncClient, emulator: RunningEmulator
+) -> None:
+    emulator.state.inject("getNetworkTransactions", Fault(kind="malformed"))
+    response = await raw.get("/locations/networkTransactions", headers=bearer(emulator.token_a))
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "application/json"
+    with pytest.raises(json.JSONDecodeError):
+        json.loads(response.content)
+
+
+async def test_a_drop_closes_the_connection_without_an_answer(
+    raw: httpx.AsyncClient, emulator: RunningEmulator
+) -> None:
+    emulator.state.inject("postLocation", Fault(kind="drop"))
+    headers = bearer(emulator.token_a)
+    with pytest.raises((httpx.RemoteProtocolError, httpx.ReadError)):
+        await raw.post("/locations", headers=headers, json={"location": {"name": "Lost"}})
+    assert emulator.state.counters["postLocation"] == 1
+    assert len(emulator.state.network.locations) == 30  # nothing was created
+    again = await raw.post("/locations", headers=headers, json={"location": {"name": "Kept"}})
+    assert again.status_code == 200
+
+
+async def test_latency_delays_answers_without_serialising_them(
+    http: httpx.AsyncClient, emulator: RunningEmulator
+) -> None:
+    emulator.state.latency_ms = 150
+    headers = bearer(emulator.token_a)
+    started = time.monotonic()
+    answers = await asyncio.gather(
+        *(http.get("/locations/currentlyUsedPower", headers=headers) for _ in range(4))
+    )
+    elapsed = time.monotonic() - started
+    assert all(answer.status_code == 200 for answer in answers)
+    assert 0.15 <= elapsed < 0.45  # four answers in about the time of one
+
+
+def test_bad_faults_are_refused(emulator: RunningEmulator) -> None:
+    with pytest.raises(ValueError, match="operationId"):
+        emulator.state.inject("getLocationz", Fault())
+    with pytest.raises(ValueError):
+        emulator.state.inject("getLocations", Fault(), times=0)
+    with pytest.raises(ValueError):
+        Fault(kind="explode")  # type: ignore[arg-type]
+    with pytest.raises(ValueError):
+        Fault(status=200)
