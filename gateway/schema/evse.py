@@ -10,6 +10,7 @@ from strawberry.types import Info
 from gateway.context import Context
 from gateway.errors import NotFound
 from gateway.schema.enums import EvseStatus, EvseType, TxStatus
+from gateway.schema.federation import entity_key
 from gateway.upstream.models import NetworkEvseStatus
 
 if TYPE_CHECKING:
@@ -59,10 +60,9 @@ class Evse:
         return cls.from_row(row, station_id=station_id)
 
     @classmethod
-    async def resolve_reference(
-        cls, info: Ctx, station_id: strawberry.ID, evse_id: strawberry.ID
-    ) -> Evse | None:
-        return await cls.load(info, str(station_id), str(evse_id))
+    async def resolve_reference(cls, info: Ctx, **key: object) -> Evse | None:
+        """A router's `_entities` call: keys arrive as written in `@key` (camelCase)."""
+        return await cls.load(info, entity_key(key, "stationId"), entity_key(key, "evseId"))
 
     @strawberry.field
     async def station(

@@ -22,6 +22,7 @@ from gateway.schema.enums import (
     ParkingType,
     StationOperationalStatus,
 )
+from gateway.schema.federation import entity_key
 from gateway.schema.location import Label
 from gateway.upstream.models import (
     LocationChargingStation,
@@ -107,8 +108,9 @@ class Station:
         )
 
     @classmethod
-    async def resolve_reference(cls, info: Ctx, station_id: strawberry.ID) -> Station:
-        row = await info.context.loaders.station_live.load(str(station_id))
+    async def resolve_reference(cls, info: Ctx, **key: object) -> Station:
+        """A router's `_entities` call: keys arrive as written in `@key` (camelCase)."""
+        row = await info.context.loaders.station_live.load(entity_key(key, "stationId"))
         return cls.from_live(row)
 
     async def _inventory(self, info: Ctx) -> LocationChargingStation:
