@@ -5,9 +5,9 @@ from __future__ import annotations
 import asyncio
 import sys
 
-from bench import calls
+from bench import calls, compression
 
-REPORTS = {"calls": calls.main}
+REPORTS = {"calls": calls.main, "compression": compression.main}
 
 
 def run(argv: list[str]) -> int:

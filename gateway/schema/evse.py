@@ -14,9 +14,10 @@ from gateway.schema.federation import entity_key
 from gateway.upstream.models import NetworkEvseStatus
 
 if TYPE_CHECKING:
+    from gateway.schema.filters import TransactionFilter
     from gateway.schema.location import Location
     from gateway.schema.station import Station
-    from gateway.schema.transaction import Transaction, TransactionConnection, TransactionFilter
+    from gateway.schema.transaction import Transaction, TransactionConnection
 
 Ctx = Info[Context, None]
 
@@ -122,7 +123,7 @@ class Evse:
         info: Ctx,
         first: int = 50,
         after: str | None = None,
-        filter: Annotated[TransactionFilter, strawberry.lazy("gateway.schema.transaction")]
+        filter: Annotated[TransactionFilter, strawberry.lazy("gateway.schema.filters")]
         | None = None,
     ) -> Annotated[TransactionConnection, strawberry.lazy("gateway.schema.transaction")] | None:
         from gateway.schema.transaction import evse_transaction_connection

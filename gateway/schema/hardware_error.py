@@ -12,8 +12,8 @@ from strawberry.types import Info
 from gateway.context import Context
 from gateway.errors import NotFound
 from gateway.schema.connection import Connection
+from gateway.schema.filters import location_ids
 from gateway.schema.paged import paged_connection
-from gateway.schema.transaction import location_ids
 from gateway.upstream.models import HardwareError as HardwareErrorRow
 from gateway.upstream.models import HardwareErrorDefinition
 from gateway.upstream.pages import Page

@@ -19,11 +19,12 @@ from gateway.upstream.models import PositionEstimate as PositionEstimateRow
 
 if TYPE_CHECKING:
     from gateway.schema.evse import Evse
+    from gateway.schema.filters import SessionFilter, TransactionFilter
     from gateway.schema.hardware_error import HardwareErrorConnection, HardwareErrorFilter
     from gateway.schema.power import LocationPower
-    from gateway.schema.session import ProblematicSessionConnection, SessionFilter
+    from gateway.schema.session import ProblematicSessionConnection
     from gateway.schema.station import Station
-    from gateway.schema.transaction import TransactionConnection, TransactionFilter
+    from gateway.schema.transaction import TransactionConnection
 
 Ctx = Info[Context, None]
 
@@ -177,7 +178,7 @@ class Location:
         info: Ctx,
         first: int = 50,
         after: str | None = None,
-        filter: Annotated[TransactionFilter, strawberry.lazy("gateway.schema.transaction")]
+        filter: Annotated[TransactionFilter, strawberry.lazy("gateway.schema.filters")]
         | None = None,
     ) -> Annotated[TransactionConnection, strawberry.lazy("gateway.schema.transaction")] | None:
         from gateway.schema.transaction import transaction_connection
@@ -192,7 +193,7 @@ class Location:
         info: Ctx,
         first: int = 50,
         after: str | None = None,
-        filter: Annotated[SessionFilter, strawberry.lazy("gateway.schema.session")] | None = None,
+        filter: Annotated[SessionFilter, strawberry.lazy("gateway.schema.filters")] | None = None,
     ) -> Annotated[ProblematicSessionConnection, strawberry.lazy("gateway.schema.session")] | None:
         from gateway.schema.session import session_connection
 

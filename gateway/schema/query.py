@@ -10,6 +10,7 @@ from gateway.errors import NotFound
 from gateway.paging import slice_list
 from gateway.schema.connection import connection
 from gateway.schema.evse import Evse
+from gateway.schema.filters import SessionFilter, TransactionFilter, location_ids
 from gateway.schema.hardware_error import (
     HardwareErrorConnection,
     HardwareErrorFilter,
@@ -18,14 +19,9 @@ from gateway.schema.hardware_error import (
 from gateway.schema.location import Location, LocationConnection
 from gateway.schema.location_filter import LocationFilter
 from gateway.schema.power import NetworkPower, NetworkSummary, network_power, network_summary
-from gateway.schema.session import ProblematicSessionConnection, SessionFilter, session_connection
+from gateway.schema.session import ProblematicSessionConnection, session_connection
 from gateway.schema.station import Station
-from gateway.schema.transaction import (
-    TransactionConnection,
-    TransactionFilter,
-    location_ids,
-    transaction_connection,
-)
+from gateway.schema.transaction import TransactionConnection, transaction_connection
 
 Ctx = Info[Context, None]
 

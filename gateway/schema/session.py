@@ -12,8 +12,9 @@ from strawberry.types import Info
 from gateway.context import Context
 from gateway.schema.connection import Connection
 from gateway.schema.enums import TxStatus
+from gateway.schema.filters import SessionFilter, location_ids, time_window
 from gateway.schema.paged import paged_connection
-from gateway.schema.transaction import EvIdentify, Transaction, location_ids, time_window
+from gateway.schema.transaction import EvIdentify, Transaction
 from gateway.upstream.models import NetworkStatusSession
 from gateway.upstream.pages import Page
 
@@ -83,19 +84,6 @@ class ProblematicSession:
 @strawberry.type(description="A page of problematic sessions.")
 class ProblematicSessionConnection(Connection[ProblematicSession]):
     pass
-
-
-@strawberry.input(description="Every given condition must hold.")
-class SessionFilter:
-    location_ids: list[strawberry.ID] | None = strawberry.field(
-        default=None, description="Only these locations (at most 100)."
-    )
-    started_from: datetime | None = strawberry.field(
-        default=None, description="Only sessions that started at or after this instant."
-    )
-    started_before: datetime | None = strawberry.field(
-        default=None, description="Only sessions that started before this instant."
-    )
 
 
 async def session_connection(

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING as _TC
 if _TC:
     from gateway.upstream.models import TransactionRecord
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import TYPE_CHECKING, Annotated
 
 import msgspec
@@ -23,8 +23,8 @@ from gateway.context import Context
 from gateway.errors import BadUserInput, NotFound
 from gateway.schema.connection import Connection
 from gateway.schema.enums import TechnicalFailClassification, TxStatus
+from gateway.schema.filters import TransactionFilter, classifications, location_ids, time_window
 from gateway.schema.paged import paged_connection
-from gateway.upstream import contract
 from gateway.upstream.models import (
     ConnectorTransaction,
     NetworkStatusTransaction,
@@ -195,22 +195,6 @@ class TransactionConnection(Connection[Transaction]):
     pass
 
 
-@strawberry.input(description="Every given condition must hold.")
-class TransactionFilter:
-    location_ids: list[strawberry.ID] | None = strawberry.field(
-        default=None, description="Only these locations (at most 100)."
-    )
-    started_from: datetime | None = strawberry.field(
-        default=None, description="Only sessions that started at or after this instant."
-    )
-    started_before: datetime | None = strawberry.field(
-        default=None, description="Only sessions that started before this instant."
-    )
-    technical_fail_classifications: list[TechnicalFailClassification] | None = strawberry.field(
-        default=None, description="Only sessions with one of these verdicts."
-    )
-
-
 async def transaction_connection(
     info: Ctx,
     first: int,
@@ -223,7 +207,7 @@ async def transaction_connection(
     filter = filter or TransactionFilter()
     uids = location_uids if location_uids is not None else location_ids(filter.location_ids)
     start, end = time_window(filter.started_from, filter.started_before)
-    classes = _classifications(filter.technical_fail_classifications)
+    classes = classifications(filter.technical_fail_classifications)
     upstream = info.context.upstream
     deadline = info.context.deadline
 
@@ -252,40 +236,6 @@ async def transaction_connection(
     )
 
 
-def location_ids(ids: list[strawberry.ID] | None) -> list[str] | None:
-    if ids is None:
-        return None
-    if len(ids) > contract.MAX_IDS_PER_CALL:
-        raise BadUserInput(
-            f"At most {contract.MAX_IDS_PER_CALL} location ids per filter.", field="locationIds"
-        )
-    return sorted({str(uid) for uid in ids})
-
-
-def time_window(
-    start: datetime | None, end: datetime | None
-) -> tuple[datetime | None, datetime | None]:
-    start, end = _aware(start), _aware(end)
-    if start is not None and end is not None and start >= end:
-        raise BadUserInput("`startedFrom` must be before `startedBefore`.", field="startedFrom")
-    return start, end
-
-
-def _aware(value: datetime | None) -> datetime | None:
-    """A DateTime without an offset is read as UTC, as the upstream writes its times."""
-    if value is None or value.tzinfo is not None:
-        return value
-    return value.replace(tzinfo=UTC)
-
-
-def _classifications(
-    values: list[TechnicalFailClassification] | None,
-) -> list[TechnicalFailClassification] | None:
-    if values is None:
-        return None
-    return sorted({TechnicalFailClassification(value) for value in values}, key=str)
-
-
 async def evse_transaction_connection(
     info: Ctx,
     first: int,
@@ -304,7 +254,7 @@ async def evse_transaction_connection(
     if filter.location_ids is not None:
         raise BadUserInput("`locationIds` does not apply to one EVSE.", field="locationIds")
     start, end = time_window(filter.started_from, filter.started_before)
-    classes = _classifications(filter.technical_fail_classifications)
+    classes = classifications(filter.technical_fail_classifications)
     upstream = info.context.upstream
     deadline = info.context.deadline
 

@@ -38,10 +38,7 @@ async def test_many_representations_cost_batched_calls(
     representations = (
         [{"__typename": "Location", "id": loc.uid} for loc in locations]
         + [{"__typename": "Station", "stationId": s.station_id} for s in stations]
-        + [
-            {"__typename": "Evse", "stationId": e.station_id, "evseId": e.evse_id}
-            for e in evses
-        ]
+        + [{"__typename": "Evse", "stationId": e.station_id, "evseId": e.evse_id} for e in evses]
     )
     emulator.state.reset()
     body = await gateway.query(

@@ -167,3 +167,24 @@ async def test_first_outside_the_cap_is_refused_before_any_call(
     body = await gateway.query(TRANSACTIONS, {"first": first}, token=emulator.token_a)
     assert body["errors"][0]["extensions"] == {"code": "BAD_USER_INPUT", "field": "first"}
     assert sum(emulator.state.counters.values()) == 0
+
+
+@pytest.mark.parametrize(
+    ("filter", "field"),
+    [
+        ({"technicalFailClassifications": ["UNKNOWN"]}, "technicalFailClassifications"),
+        (
+            {"startedFrom": "2025-06-02T00:00:00Z", "startedBefore": "2025-06-01T00:00:00Z"},
+            "startedFrom",
+        ),
+        ({"locationIds": [f"L{i}" for i in range(101)]}, "locationIds"),
+    ],
+    ids=["unknown-classification", "inverted-window", "too-many-locations"],
+)
+async def test_impossible_filters_are_refused_before_any_call(
+    gateway: Gateway, emulator: RunningEmulator, filter: dict[str, Any], field: str
+) -> None:
+    emulator.state.reset()
+    body = await gateway.query(TRANSACTIONS, {"first": 5, "filter": filter}, token=emulator.token_a)
+    assert body["errors"][0]["extensions"] == {"code": "BAD_USER_INPUT", "field": field}
+    assert sum(emulator.state.counters.values()) == 0
