@@ -52,7 +52,8 @@ async def main() -> None:
                         size = len(raw)
                         used = response.headers.get("content-encoding", "identity")
                 times.sort()
+                median, p90 = statistics.median(times), times[int(0.9 * len(times)) - 1]
                 print(
-                    f"{encoding:8} ({used:8}) {size:7d} bytes  median {statistics.median(times):6.1f} ms"
-                    f"  p90 {times[int(0.9 * len(times)) - 1]:6.1f} ms"
+                    f"{encoding:8} ({used:8}) {size:7d} bytes"
+                    f"  median {median:6.1f} ms  p90 {p90:6.1f} ms"
                 )
