@@ -254,20 +254,32 @@ def strict_contract(path: Path) -> OpenAPI:
     return OpenAPI.from_dict(spec)
 
 
+def is_transactions_path(path: str) -> bool:
+    """`/chargingStations/{stationId}/transactions` or `/transactions/{txId}`."""
+    parts = path.split("/")
+    return (len(parts) == 3 and parts[1] == "transactions") or (
+        len(parts) == 4 and parts[1] == "chargingStations" and parts[3] == "transactions"
+    )
+
+
 class Contract:
-    """The Locations API contract and the /stations fragment, closed to unknown fields."""
+    """The Locations API contract and the /stations and Transactions API fragments, closed
+    to unknown fields."""
 
     def __init__(self) -> None:
         self.locations = strict_contract(CONTRACTS / "locations-openapi.yaml")
         self.stations = strict_contract(CONTRACTS / "stations-openapi.yaml")
+        self.transactions = strict_contract(CONTRACTS / "transactions-openapi.yaml")
         # Answers that passed already: the demo data is deterministic, so tests repeat many
         # answers byte for byte, and validating a large one costs tens of milliseconds.
         self._passed: set[tuple[str, ...]] = set()
 
     def covers(self, request: httpx.Request) -> bool:
         path = request.url.path
-        return path in ("/stations", "/auth/refreshAccessToken") or (
-            path == "/locations" or path.startswith("/locations/")
+        return (
+            path in ("/stations", "/auth/refreshAccessToken")
+            or (path == "/locations" or path.startswith("/locations/"))
+            or is_transactions_path(path)
         )
 
     def validate(self, response: httpx.Response) -> None:
@@ -283,7 +295,13 @@ class Contract:
         )
         if key in self._passed:
             return
-        api = self.stations if request.url.path == "/stations" else self.locations
+        path = request.url.path
+        if path == "/stations":
+            api = self.stations
+        elif is_transactions_path(path):
+            api = self.transactions
+        else:
+            api = self.locations
         api.validate_response(
             MockRequest(CONTRACT_HOST, request.method, CONTRACT_BASE + request.url.path),
             MockResponse(

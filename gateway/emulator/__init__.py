@@ -1,5 +1,6 @@
-"""The embedded ChargEye emulator: the Locations API, token refresh and `GET /stations`
-over a seeded demo network, with tenants, pages, latency, faults and request counters.
+"""The embedded ChargEye emulator: the Locations API, token refresh, `GET /stations` and the
+two Transactions API reads, over a seeded demo network, with tenants, pages, latency,
+faults and request counters.
 
 It imports nothing from the rest of `gateway`: it plays the far side of the wire, so a
 bug shared with the gateway's client cannot hide.

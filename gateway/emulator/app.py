@@ -8,7 +8,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from . import auth_api, locations_api, network_api, stations_api
+from . import auth_api, locations_api, network_api, stations_api, transactions_api
 from . import operations as ops
 from .admin import ADMIN_ROUTES
 from .config import EmulatorConfig
@@ -67,6 +67,12 @@ API_ROUTES: list[BaseRoute] = [
         locations_api.location_stations,
     ),
     _get("/stations", ops.LIST_STATIONS, stations_api.list_stations),
+    _get(
+        "/chargingStations/{stationId}/transactions",
+        ops.GET_TRANSACTIONS,
+        transactions_api.station_transactions,
+    ),
+    _get("/transactions/{txId}", ops.GET_TRANSACTION, transactions_api.get_transaction),
 ]
 
 

@@ -54,6 +54,10 @@ class Network:
         self._evses_of: dict[str, list[Evse]] = {}
         for evse in seed.evses:
             self._evses_of.setdefault(evse.station_id, []).append(evse)
+        self._transaction_by_id = {tx.tx_id: tx for tx in seed.transactions}
+        self._transactions_of: dict[str, list[Transaction]] = {}  # newest first
+        for tx in seed.transactions:
+            self._transactions_of.setdefault(tx.station_id, []).append(tx)
         self._latest: dict[tuple[str, str], Transaction] = {}
         for tx in reversed(seed.transactions):  # oldest first, so the newest one stays
             self._latest[(tx.station_id, tx.evse_id)] = tx
@@ -192,6 +196,33 @@ class Network:
             and (start is None or tx.start >= start)
             and (end is None or tx.start < end)
             and (classifications is None or tx.classification in classifications)
+        ]
+
+    def transaction(self, tx_id: str) -> Transaction | None:
+        return self._transaction_by_id.get(tx_id)
+
+    def visible_transaction(self, tenant_id: str, tx_id: str) -> Transaction | None:
+        """A transaction by id if the caller may see its location, else None."""
+        tx = self._transaction_by_id.get(tx_id)
+        if tx is None or not self._location_visible(tenant_id, tx.location_uid):
+            return None
+        return tx
+
+    def station_transactions(
+        self,
+        tenant_id: str,
+        station_id: str,
+        start: datetime | None = None,
+        end: datetime | None = None,
+    ) -> list[Transaction]:
+        """One station's transactions, ordered and windowed like `visible_transactions`;
+        empty when the station is unknown or invisible."""
+        if self.visible_station(tenant_id, station_id) is None:
+            return []
+        return [
+            tx
+            for tx in self._transactions_of.get(station_id, ())
+            if (start is None or tx.start >= start) and (end is None or tx.start < end)
         ]
 
     def visible_sessions(

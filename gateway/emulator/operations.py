@@ -17,6 +17,9 @@ GET_PROBLEMATIC_SESSIONS: Final = "getProblematicSessions"
 GET_NETWORK_TRANSACTIONS: Final = "getNetworkTransactions"
 # Charging Stations API; its operationId is ours (the docs name none).
 LIST_STATIONS: Final = "listStations"
+# Transactions API: the per-station list (documented) and get-one (name secondary).
+GET_TRANSACTIONS: Final = "getTransactions"
+GET_TRANSACTION: Final = "getTransaction"
 
 OPERATION_IDS: Final = frozenset(
     {
@@ -32,5 +35,7 @@ OPERATION_IDS: Final = frozenset(
         GET_PROBLEMATIC_SESSIONS,
         GET_NETWORK_TRANSACTIONS,
         LIST_STATIONS,
+        GET_TRANSACTIONS,
+        GET_TRANSACTION,
     }
 )

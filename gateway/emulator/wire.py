@@ -376,3 +376,80 @@ def network_transaction(tx: Transaction) -> Row:
             **_vehicle(tx.vehicle),
         }
     )
+
+
+# --- Transactions API --------------------------------------------------------------------
+
+
+def session_ms(tx: Transaction, now: datetime) -> int:
+    """How long the session has held the EVSE: to its end, or to `now` while it runs."""
+    return round(((tx.end or now) - tx.start).total_seconds() * 1000)
+
+
+def charging_ms(tx: Transaction, now: datetime) -> int:
+    """How long energy flowed. The demo's power figure is spread over the whole session,
+    so a session that delivered any energy charged throughout, and one that delivered
+    none never charged."""
+    return session_ms(tx, now) if tx.energy_kwh > 0 else 0
+
+
+def transaction(
+    tx: Transaction, evse: Evse | None, location: Location | None, now: datetime
+) -> Row:
+    """The Transactions API's row. `powerKw` is the same figure as in the network view
+    (output now while running, the average once ended)."""
+    ended = tx.end is not None
+    return compact(
+        {
+            "txId": tx.tx_id,
+            "stationId": tx.station_id,
+            "locationUid": tx.location_uid,
+            "locationId": None if location is None else location.location_id,
+            "evseId": tx.evse_id,
+            "evseName": None if evse is None else evse.name,
+            "evseType": None if evse is None else evse.type,
+            "evseMaxPowerKw": None if evse is None else evse.max_power_kw,
+            "status": tx.status,
+            "technicalFailClassification": tx.classification,
+            "startTime": format_instant(tx.start),
+            "endTime": None if tx.end is None else format_instant(tx.end),
+            "updateTime": format_instant(tx.update_time),
+            "chargedEnergyKwh": tx.energy_kwh,
+            "powerKw": tx.power_kw,
+            "avgPowerKw": tx.power_kw if ended else None,
+            "soc": tx.soc,
+            "socStart": tx.soc_start,
+            "socEnd": tx.soc if ended else None,
+            "chargingDurationMs": charging_ms(tx, now),
+            "sessionDurationMs": session_ms(tx, now),
+            "authenticated": tx.authorization_token is not None,
+            "authorizationMethod": None if tx.authorization_token is None else "RFID_TOKEN",
+            "powerLimitation": tx.power_limitation,
+        }
+    )
+
+
+def transactions_summary(txs: Iterable[Transaction], now: datetime) -> Row:
+    """Totals over `txs`; times run to `now` for sessions still running."""
+    energy = 0.0
+    charging = occupied = count = 0
+    for tx in txs:
+        energy += tx.energy_kwh
+        charging += charging_ms(tx, now)
+        occupied += session_ms(tx, now)
+        count += 1
+    return {
+        "chargedEnergyKwh": round(energy, 2),
+        "chargingTimeMs": charging,
+        "count": count,
+        "occupiedTimeMs": occupied,
+    }
+
+
+def transaction_key(tx: Transaction) -> Row:
+    """The `lastEvaluatedKey` naming `tx`: its key and the sort attribute, DynamoDB-style."""
+    return {
+        "txId": tx.tx_id,
+        "stationId": tx.station_id,
+        "startTime": format_instant(tx.start),
+    }

@@ -369,8 +369,8 @@ class UpstreamClient:
             deadline=deadline,
         )
         answer = _decode(op, response, StationTransactionsPage)
-        key = answer.last_evaluated_key
-        next_token = bytes(key).decode() if key is not None and bytes(key) != b"null" else None
+        key = bytes(answer.last_evaluated_key)
+        next_token = key.decode() if key != b"null" else None
         if next_token is not None and next_token == page_token:
             raise UpstreamProtocolError(
                 f"upstream {op.id} answered its own start key as the next one", operation=op.id

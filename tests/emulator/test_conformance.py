@@ -29,6 +29,8 @@ OPERATIONS: dict[str, tuple[str, str]] = {
     "getProblematicSessions": ("GET", "/locations/problematicSessions"),
     "getNetworkTransactions": ("GET", "/locations/networkTransactions"),
     "listStations": ("GET", "/stations"),
+    "getTransactions": ("GET", "/chargingStations/{station}/transactions"),
+    "getTransaction": ("GET", "/transactions/{tx}"),
 }
 BODIES: dict[str, Any] = {
     "postLocation": {"location": {"name": "Conformance Depot", "postalCode": "00100"}},
@@ -55,6 +57,7 @@ async def call(
 ) -> httpx.Response:
     method, template = OPERATIONS[operation_id]
     uid = emulator.state.network.visible_locations(emulator.tenant_a)[0].uid
+    tx = emulator.state.network.visible_transactions(emulator.tenant_a)[0]
     if headers is None:
         token = (
             emulator.state.refresh_tokens[emulator.tenant_a]
@@ -64,7 +67,7 @@ async def call(
         headers = bearer(token)
     return await http.request(
         method,
-        template.format(uid=uid),
+        template.format(uid=uid, station=tx.station_id, tx=tx.tx_id),
         headers=headers,
         params=params,
         json=BODIES.get(operation_id),

@@ -63,4 +63,5 @@ class StationTransactionsPage(Record, frozen=True, kw_only=True):
 
     transactions: tuple[TransactionRecord, ...]
     summary: TransactionsSummary | None = None
-    last_evaluated_key: msgspec.Raw | None = None
+    # msgspec reads `Raw | None` as "null only": take any JSON, with `null` for absent.
+    last_evaluated_key: msgspec.Raw = msgspec.field(default_factory=lambda: msgspec.Raw(b"null"))
