@@ -129,22 +129,13 @@ class Loaders:
     async def _walk_network_status(
         self, uids: list[str] | None
     ) -> tuple[NetworkLocationStatus, ...]:
-        rows: list[NetworkLocationStatus] = []
-        page_token: str | None = None
-        while True:
-            page = await self._upstream.network_status_page(
-                token=self.token,
-                location_uids=uids,
-                page_token=page_token,
-                deadline=self._deadline,
-            )
-            rows.extend(page.rows)
-            if page.next_token is None:
-                break
-            page_token = page.next_token
+        walk = self._upstream.iter_network_status(
+            token=self.token, location_uids=uids, deadline=self._deadline
+        )
+        rows = tuple([row async for row in walk])
         for location in rows:
             self._learn_status(location)
-        return tuple(rows)
+        return rows
 
     def _learn_status(self, location: NetworkLocationStatus) -> None:
         """Prime station and EVSE lookups from a status tree: a later lookup costs nothing."""
