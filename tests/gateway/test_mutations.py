@@ -51,10 +51,14 @@ async def test_create_sends_once_and_only_the_creator_sees_the_row(
     assert stored.bounds == ((24.95, 60.17), (24.96, 60.16))
 
     query = "query($id: ID!) { location(id: $id) { id name } }"
+    emulator.state.reset()
     mine = await gateway.query(query, {"id": new_id}, token=emulator.token_a)
-    theirs = await gateway.query(query, {"id": new_id}, token=emulator.token_b)
     assert mine["data"]["location"] == {"id": new_id, "name": "Harbour Depot"}
+    assert dict(emulator.state.counters) == {"getLocation": 1}
+    emulator.state.reset()
+    theirs = await gateway.query(query, {"id": new_id}, token=emulator.token_b)
     assert theirs == {"data": {"location": None}}
+    assert dict(emulator.state.counters) == {"getLocation": 1}
 
 
 @pytest.mark.parametrize(
