@@ -1,25 +1,70 @@
-"""`python -m bench [calls]`: reports that measure, kept out of the unit suite."""
+"""`python -m bench [REPORT [OPTIONS]]...`: reports that measure, kept out of the unit suite.
+
+With no report named, every report runs with its defaults. Options follow the report they
+belong to: `python -m bench load --seconds 5`.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import sys
+from collections.abc import Callable, Coroutine
+from typing import Any
 
-from bench import calls, compression
+from bench import calls, compression, load
 
-REPORTS = {"calls": calls.main, "compression": compression.main}
+# A report returns None, or False when what it measured is a failure (exit status 1).
+Report = Callable[[], Coroutine[Any, Any, bool | None]]
+
+REPORTS: dict[str, Report] = {
+    "calls": calls.main,
+    "compression": compression.main,
+    "load": load.main,
+}
+# Reports that take options: name -> the report with its options parsed. Every option is
+# parsed before any report starts, so a typo fails at once.
+OPTIONS: dict[str, Callable[[list[str]], Report]] = {
+    "load": lambda args: functools.partial(load.main, load.parse_args(args)),
+}
+
+
+def plan(argv: list[str]) -> list[tuple[str, list[str]]]:
+    """Split argv into (report, its arguments): a report's name starts a new report."""
+    steps: list[tuple[str, list[str]]] = []
+    for arg in argv:
+        if arg in REPORTS or not steps:
+            steps.append((arg, []))
+        else:
+            steps[-1][1].append(arg)
+    return steps
 
 
 def run(argv: list[str]) -> int:
-    names = argv or list(REPORTS)
-    unknown = [name for name in names if name not in REPORTS]
+    if argv[:1] in (["-h"], ["--help"]):
+        print(__doc__.strip() if __doc__ else "")
+        print(f"reports: {', '.join(REPORTS)}; `python -m bench load --help` for its options")
+        return 0
+    steps = plan(argv) or [(name, []) for name in REPORTS]
+    unknown = [name for name, _ in steps if name not in REPORTS]
     if unknown:
         print(f"unknown report(s): {', '.join(unknown)}; choose from {', '.join(REPORTS)}")
         return 2
-    for name in names:
+    jobs: list[tuple[str, Report]] = []
+    for name, args in steps:
+        if name in OPTIONS:
+            jobs.append((name, OPTIONS[name](args)))
+        elif args:
+            print(f"report {name} takes no options: {' '.join(args)}")
+            return 2
+        else:
+            jobs.append((name, REPORTS[name]))
+    status = 0
+    for name, job in jobs:
         print(f"== {name} ==")
-        asyncio.run(REPORTS[name]())
-    return 0
+        if asyncio.run(job()) is False:
+            status = 1
+    return status
 
 
 sys.exit(run(sys.argv[1:]))
