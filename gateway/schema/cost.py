@@ -32,6 +32,7 @@ from graphql import ExecutionResult as GraphQLExecutionResult
 from strawberry.extensions import SchemaExtension
 
 from gateway.errors import QueryTooComplex
+from gateway.schema.station_fields import INVENTORY_FIELDS
 from gateway.upstream import contract
 
 BATCH = contract.MAX_IDS_PER_CALL
@@ -79,32 +80,6 @@ PER_PARENT = frozenset(
         "Evse.transactions",
         "Transaction.evse",
         "ProblematicSession.evse",
-    }
-)
-# Station fields served by GET /locations/{uid}/stations: one call per location.
-INVENTORY = frozenset(
-    {
-        "model",
-        "vendorName",
-        "firmwareVersion",
-        "maxPowerKw",
-        "operationalStatus",
-        "classification",
-        "manufacturingInfo",
-        "customer",
-        "customerSuppliedId",
-        "commissioningRequired",
-        "groupPath",
-        "licenseId",
-        "licenseTenantId",
-        "notes",
-        "operator",
-        "stationCapabilities",
-        "labels",
-        "tenantIdCPO",
-        "tenantIdEMSP",
-        "tenantIdMaintenance",
-        "tenantIds",
     }
 )
 # Typical sizes of plain lists, for the parent counts below them.
@@ -225,7 +200,7 @@ class Estimate:
                 total += ceil(parents / BATCH)
             elif key == "Query.networkSummary":
                 total += WHOLE_NETWORK_PAGES + 1
-            if owner.name == "Station" and name in INVENTORY:
+            if owner.name == "Station" and name in INVENTORY_FIELDS:
                 inventory = True
             if node.selection_set is None:
                 continue

@@ -13,6 +13,7 @@ from gateway.errors import NotFound
 from gateway.schema.connection import Connection
 from gateway.schema.enums import EvseStatus
 from gateway.schema.selection import selected_names
+from gateway.schema.station_fields import INVENTORY_FIELDS, LIVE_FIELDS
 from gateway.upstream.models import Label as LabelRow
 from gateway.upstream.models import LocationRow
 from gateway.upstream.models import PositionEstimate as PositionEstimateRow
@@ -139,15 +140,17 @@ class Location:
     async def stations(
         self, info: Ctx
     ) -> list[Annotated[Station, strawberry.lazy("gateway.schema.station")]] | None:
-        from gateway.schema.station import LIVE_FIELDS, Station
+        from gateway.schema.station import Station
 
         loaders = info.context.loaders
-        if selected_names(info) & LIVE_FIELDS:
-            status = await loaders.network_status.load(str(self.id))
-            return [Station.from_live(row) for row in status.stations]
-        # Nothing live is asked for: the inventory call lists the stations by itself.
-        inventory = await loaders.location_stations.load(str(self.id))
-        return [Station.from_inventory(row) for row in inventory]
+        selected = selected_names(info)
+        if selected & INVENTORY_FIELDS and not selected & LIVE_FIELDS:
+            # The inventory call is needed anyway, and it lists the stations by itself.
+            inventory = await loaders.location_stations.load(str(self.id))
+            return [Station.from_inventory(row) for row in inventory]
+        # Otherwise the status view lists them, batched across locations.
+        status = await loaders.network_status.load(str(self.id))
+        return [Station.from_live(row) for row in status.stations]
 
     @strawberry.field(description="Every EVSE at the site, optionally only those in one status.")
     async def evses(

@@ -38,9 +38,6 @@ if TYPE_CHECKING:
     from gateway.schema.location import Location
 
 Ctx = Info[Context, None]
-# Fields served by the live network status view; every other field but the key and the
-# location link needs the inventory.
-LIVE_FIELDS = frozenset({"access", "powerModulePowerSumKw", "evses"})
 
 
 @strawberry.type(description="How a station's site is classified.")
