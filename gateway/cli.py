@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 import os
 import signal
 import sys
@@ -30,6 +31,9 @@ DEMO_EMULATOR_PORT = 8001
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     env = os.environ
+    # The gateway's own loggers (upstream failures, masked errors) at the configured level.
+    level = env.get("GATEWAY_LOG_LEVEL", "info").upper()
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
     if args.command == "export-schema":
         sys.stdout.write(export_sdl())
         return 0

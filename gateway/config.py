@@ -26,7 +26,6 @@ class Settings:
     request_deadline_s: float = 30.0
     # GraphQL limits.
     max_page_size: int = 200
-    default_page_size: int = 50
     max_query_depth: int = 12
     max_aliases: int = 30
     max_query_tokens: int = 5000

@@ -19,7 +19,7 @@ import msgspec
 from gateway.errors import BadUserInput
 
 _SIGNATURE_BYTES = 16
-_VERSION = 1
+_VERSION = 2
 
 
 class _Payload(msgspec.Struct, array_like=True, frozen=True):
@@ -28,6 +28,7 @@ class _Payload(msgspec.Struct, array_like=True, frozen=True):
     caller: str  # digest of the bearer token
     page_token: str | None
     offset: int
+    last_key: str | None  # the row before the position, to resume after it if rows moved
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +37,7 @@ class Position:
 
     page_token: str | None
     offset: int
+    last_key: str | None = None
 
 
 START = Position(page_token=None, offset=0)
@@ -53,11 +55,19 @@ class CursorCodec:
     def __init__(self, secret: str, *, list_name: str, filter_key: str, token: str) -> None:
         self._key = hashlib.sha256(secret.encode()).digest()
         self._scope = f"{list_name}:{digest(filter_key)}"
-        self._caller = digest(token)
+        # Keyed with the secret, so a cursor says nothing checkable about the token.
+        self._caller = hmac.digest(self._key, token.encode(), "sha256")[:12].hex()
 
     def encode(self, position: Position) -> str:
         payload = _encoder.encode(
-            _Payload(_VERSION, self._scope, self._caller, position.page_token, position.offset)
+            _Payload(
+                _VERSION,
+                self._scope,
+                self._caller,
+                position.page_token,
+                position.offset,
+                position.last_key,
+            )
         )
         signature = hmac.digest(self._key, payload, "sha256")[:_SIGNATURE_BYTES]
         return base64.urlsafe_b64encode(signature + payload).decode().rstrip("=")
@@ -84,7 +94,7 @@ class CursorCodec:
             or decoded.offset < 0
         ):
             raise _invalid()
-        return Position(decoded.page_token, decoded.offset)
+        return Position(decoded.page_token, decoded.offset, decoded.last_key)
 
 
 def _invalid() -> BadUserInput:

@@ -17,9 +17,9 @@ if _TC:
     from gateway.upstream.models import TransactionRecord
 
 import asyncio
-from collections.abc import Awaitable, Callable, Hashable, Sequence
+from collections.abc import Awaitable, Callable, Hashable, Iterable, Mapping, Sequence
 from functools import cached_property
-from typing import Any, TypeVar, cast
+from typing import Any, Protocol, TypeVar, cast
 
 from aiodataloader import DataLoader
 
@@ -49,8 +49,49 @@ NO_TOKEN = "This field needs an `Authorization: Bearer <token>` header."
 def _loader(
     batch: Callable[[list[K]], Awaitable[Sequence[V | Exception]]], *, batch_size: int | None = None
 ) -> DataLoader[K, V]:
-    """A DataLoader whose batch function may fail single keys (aiodataloader's types say no)."""
-    return DataLoader(cast(Any, batch), max_batch_size=batch_size)
+    """A DataLoader whose batch function may fail single keys (aiodataloader's types say no).
+
+    A batch that raises fails each of its keys and stays cached as failed: aiodataloader
+    would otherwise forget the keys, and a later field in the same request would ask the
+    failing upstream again.
+    """
+
+    async def settled(keys: list[K]) -> Sequence[V | Exception]:
+        try:
+            return await batch(keys)
+        except Exception as failure:  # handed to every waiting field
+            return [failure] * len(keys)
+
+    return DataLoader(cast(Any, settled), max_batch_size=batch_size)
+
+
+class _Keyed(Protocol):
+    @property
+    def station_id(self) -> str: ...
+
+
+S = TypeVar("S", bound=_Keyed)
+P = TypeVar("P")
+
+
+def _uids(located: Sequence[str | Exception]) -> set[str]:
+    return {uid for uid in located if isinstance(uid, str)}
+
+
+def _station_in(
+    station_id: str,
+    uid: str | Exception,
+    parents: Mapping[str, P | Exception],
+    stations_of: Callable[[P], Iterable[S]],
+) -> S | Exception:
+    """The station's row in its location's payload, or why there is none."""
+    if isinstance(uid, Exception):
+        return uid
+    parent = parents[uid]
+    if isinstance(parent, Exception):
+        return parent
+    match = next((row for row in stations_of(parent) if row.station_id == station_id), None)
+    return match if match is not None else NotFound("Station", station_id)
 
 
 class Loaders:
@@ -153,17 +194,12 @@ class Loaders:
     async def _load_station_live(
         self, station_ids: list[str]
     ) -> list[NetworkStationStatus | Exception]:
-        uids = await self._locations_of(station_ids)
-        statuses = await self._settle({uid for uid in uids if uid}, self.network_status.load)
-
-        def pick(sid: str, uid: str | None) -> NetworkStationStatus | Exception:
-            status = statuses.get(uid) if uid else None
-            if isinstance(status, Exception):
-                return status
-            match = status and next((s for s in status.stations if s.station_id == sid), None)
-            return match or NotFound("Station", sid)
-
-        return [pick(sid, uid) for sid, uid in zip(station_ids, uids, strict=True)]
+        located = await self._locations_of(station_ids)
+        statuses = await self._settle(_uids(located), self.network_status.load)
+        return [
+            _station_in(sid, uid, statuses, lambda status: status.stations)
+            for sid, uid in zip(station_ids, located, strict=True)
+        ]
 
     @cached_property
     def station_info(self) -> DataLoader[str, StationInfo]:
@@ -207,30 +243,36 @@ class Loaders:
     async def _load_station_inventory(
         self, station_ids: list[str]
     ) -> list[LocationChargingStation | Exception]:
-        uids = await self._locations_of(station_ids)
-        inventories = await self._settle({uid for uid in uids if uid}, self.location_stations.load)
-
-        def pick(sid: str, uid: str | None) -> LocationChargingStation | Exception:
-            inventory = inventories.get(uid) if uid else None
-            if isinstance(inventory, Exception):
-                return inventory
-            match = inventory and next((s for s in inventory if s.station_id == sid), None)
-            return match or NotFound("Station", sid)
-
-        return [pick(sid, uid) for sid, uid in zip(station_ids, uids, strict=True)]
+        located = await self._locations_of(station_ids)
+        inventories = await self._settle(_uids(located), self.location_stations.load)
+        return [
+            _station_in(sid, uid, inventories, lambda inventory: inventory)
+            for sid, uid in zip(station_ids, located, strict=True)
+        ]
 
     async def location_of_station(self, station_id: str) -> str:
         [uid] = await self._locations_of([station_id])
-        if uid is None:
-            raise NotFound("Station", station_id)
+        if isinstance(uid, Exception):
+            raise uid
         return uid
 
-    async def _locations_of(self, station_ids: list[str]) -> list[str | None]:
-        """Each station's locationUid: known from earlier payloads, else GET /stations."""
+    async def _locations_of(self, station_ids: list[str]) -> list[str | Exception]:
+        """Each station's locationUid: known from earlier payloads, else GET /stations.
+
+        A station the upstream does not know is `NotFound`; a failed lookup keeps its own
+        error, so an outage is never mistaken for a missing station.
+        """
         unknown = {sid for sid in station_ids if sid not in self._station_location}
-        if unknown:
-            await self._settle(unknown, self.station_info.load)
-        return [self._station_location.get(sid) for sid in station_ids]
+        looked_up = await self._settle(unknown, self.station_info.load) if unknown else {}
+
+        def uid_of(sid: str) -> str | Exception:
+            uid = self._station_location.get(sid)
+            if uid is not None:
+                return uid
+            failure = looked_up.get(sid)
+            return failure if isinstance(failure, Exception) else NotFound("Station", sid)
+
+        return [uid_of(sid) for sid in station_ids]
 
     # --- EVSEs ------------------------------------------------------------------------
     @cached_property
@@ -300,10 +342,13 @@ class Loaders:
         # A location without a row draws no power right now: that is not an error.
         return [found.get(uid) or LocationPower(location_uid=uid) for uid in uids]
 
-    async def power(self, uids: list[str] | None) -> tuple[LocationPower, ...]:
-        """Power rows for these locations, or for the whole network (None), once a request."""
+    def start_power(self, uids: list[str] | None) -> Awaitable[tuple[LocationPower, ...]]:
+        """Power rows for these locations, or the whole network (None), once a request."""
         key = WHOLE_NETWORK_POWER if uids is None else ("currentlyUsedPower", tuple(uids))
-        return await self.memo(key, lambda: self._fetch_power(uids))
+        return self.memo(key, lambda: self._fetch_power(uids))
+
+    async def power(self, uids: list[str] | None) -> tuple[LocationPower, ...]:
+        return await self.start_power(uids)
 
     async def _fetch_power(self, uids: list[str] | None) -> tuple[LocationPower, ...]:
         return await self._upstream.currently_used_power(

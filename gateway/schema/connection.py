@@ -51,6 +51,6 @@ def connection(
         edges=edges,
         page_info=PageInfo(
             has_next_page=page.has_next_page,
-            end_cursor=edges[-1].cursor if edges else None,
+            end_cursor=codec.encode(page.end) if page.end is not None else None,
         ),
     )

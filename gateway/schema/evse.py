@@ -8,7 +8,7 @@ import strawberry
 from strawberry.types import Info
 
 from gateway.context import Context
-from gateway.errors import NotFound
+from gateway.errors import NotFound, UpstreamError
 from gateway.schema.enums import EvseStatus, EvseType, TxStatus
 from gateway.schema.federation import entity_key
 from gateway.upstream.models import NetworkEvseStatus
@@ -94,26 +94,25 @@ class Evse:
 
         if self.tx_id is None:
             return None
-        loaders = info.context.loaders
-        station = await loaders.station_info.load(str(self.station_id))
-        connector = next(
-            (c for c in station.connectors if c.connector_id == str(self.evse_id)), None
+        station_id, evse_id, tx_id = str(self.station_id), str(self.evse_id), str(self.tx_id)
+        known = Transaction(
+            tx_id=self.tx_id, status=self.tx_status, evse_id=evse_id, station_id=station_id
         )
+        try:
+            station = await info.context.loaders.station_info.load(station_id)
+        except UpstreamError:
+            # The details are missing, but network status already knows the session.
+            return known
+        connector = next((c for c in station.connectors if c.connector_id == evse_id), None)
         latest = connector.latest_transaction if connector else None
-        if latest is None or latest.tx_id != str(self.tx_id):
+        if latest is None or latest.tx_id != tx_id:
             # The Charging Stations API has not caught up: say what network status knows.
-            return Transaction(
-                tx_id=self.tx_id,
-                status=self.tx_status,
-                evse_id=str(self.evse_id),
-                location_uid=station.location_uid,
-                station_id=str(self.station_id),
-            )
+            return known
         return Transaction.from_connector(
             latest,
-            tx_id=str(self.tx_id),
-            station_id=str(self.station_id),
-            evse_id=str(self.evse_id),
+            tx_id=tx_id,
+            station_id=station_id,
+            evse_id=evse_id,
             location_uid=station.location_uid,
         )
 

@@ -44,7 +44,7 @@ def location_ids(ids: list[strawberry.ID] | None) -> list[str] | None:
 def time_window(
     start: datetime | None, end: datetime | None
 ) -> tuple[datetime | None, datetime | None]:
-    start, end = _aware(start), _aware(end)
+    start, end = _aware(start, "startedFrom"), _aware(end, "startedBefore")
     if start is not None and end is not None and start >= end:
         raise BadUserInput("`startedFrom` must be before `startedBefore`.", field="startedFrom")
     return start, end
@@ -63,8 +63,13 @@ def classifications(
     return sorted(set(values), key=str)
 
 
-def _aware(value: datetime | None) -> datetime | None:
-    """A DateTime without an offset is read as UTC, as the upstream writes its times."""
-    if value is None or value.tzinfo is not None:
-        return value
-    return value.replace(tzinfo=UTC)
+def _aware(value: datetime | None, field: str) -> datetime | None:
+    """The instant in UTC; a DateTime without an offset is read as UTC, as upstream writes."""
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:  # e.g. 9999-12-31T23:59:59-05:00 is past datetime.max in UTC
+        raise BadUserInput(f"`{field}` is out of range.", field=field) from None

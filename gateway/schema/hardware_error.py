@@ -198,5 +198,11 @@ async def hardware_error_connection(
         after=after,
         fetch=fetch,
         node=HardwareError.from_row,
+        row_key=_error_key,
         keep=keep,
     )
+
+
+def _error_key(row: HardwareErrorRow) -> str:
+    alert_id = row.alert.id if row.alert else None
+    return alert_id or f"{row.station_id}|{row.timestamp}"

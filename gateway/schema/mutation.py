@@ -17,6 +17,7 @@ from gateway.upstream.models import LocationInput
 Ctx = Info[Context, None]
 MAX_POSTAL_CODE = 10  # documented upstream limit
 MAX_TEXT = 500  # ours: no upstream limit is documented, but nothing sane is longer
+MAX_LABELS = 50  # ours, for the same reason
 
 
 @strawberry.input(description="A WGS84 point.")
@@ -90,8 +91,13 @@ class UpdateLocationPayload:
 
 @strawberry.type
 class Mutation:
+    """Payloads are nullable: when a later mutation of the same document fails, the
+    result of an earlier one (a new location's id) still reaches the client."""
+
     @strawberry.mutation(description="Create a location. Sent upstream once, never retried.")
-    async def create_location(self, info: Ctx, input: CreateLocationInput) -> CreateLocationPayload:
+    async def create_location(
+        self, info: Ctx, input: CreateLocationInput
+    ) -> CreateLocationPayload | None:
         fields = _checked(input, creating=True)
         context = info.context
         token = context.require_token()
@@ -105,7 +111,7 @@ class Mutation:
     @strawberry.mutation(description="Change a location. Sent upstream once, never retried.")
     async def update_location(
         self, info: Ctx, id: strawberry.ID, input: UpdateLocationInput
-    ) -> UpdateLocationPayload:
+    ) -> UpdateLocationPayload | None:
         if not str(id).strip():
             raise BadUserInput("`id` must not be empty.", field="id")
         fields = _checked(input, creating=False)
@@ -149,6 +155,11 @@ def _checked(input: CreateLocationInput | UpdateLocationInput, *, creating: bool
     if (bounds := given.get("bounds")) is not None:
         given["bounds"] = _bounds(bounds)
     if (labels := given.get("labels")) is not None:
+        if len(labels) > MAX_LABELS or any(not 0 < len(label) <= MAX_TEXT for label in labels):
+            raise BadUserInput(
+                f"`labels` takes at most {MAX_LABELS} labels of 1 to {MAX_TEXT} characters.",
+                field="labels",
+            )
         given["labels"] = tuple(LabelRow(value=label) for label in labels)
     return given
 

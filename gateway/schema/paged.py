@@ -10,6 +10,7 @@ from strawberry.types import Info
 from gateway.context import Context
 from gateway.paging import UpstreamPage, slice_upstream
 from gateway.schema.connection import ConnectionT, connection
+from gateway.upstream import contract
 from gateway.upstream.pages import Page
 
 RowT = TypeVar("RowT")
@@ -26,6 +27,7 @@ async def paged_connection(
     upstream_key: str,
     fetch: Callable[[str, str | None], Awaitable[UpstreamPage[RowT]]],
     node: Callable[[RowT], object],
+    row_key: Callable[[RowT], str],
     keep: Callable[[RowT], bool] | None = None,
 ) -> ConnectionT:
     """Check `first` and `after`, then read only the upstream pages this page needs.
@@ -33,8 +35,9 @@ async def paged_connection(
     `fetch(token, page_token)` makes the upstream call, and `upstream_key` names its
     parameters: each distinct upstream page is fetched once per request, so aliases,
     fragments and sibling parents that need the same page share one call. `keep` filters
-    rows the upstream cannot filter; a page always filters to the same rows, so cursor
-    offsets stay valid.
+    rows the upstream cannot filter, and bounds such a walk to `MAX_FILTERED_PAGES`
+    upstream pages per GraphQL page. `row_key` names a row, so a cursor can resume after
+    it when the upstream page has shifted.
     """
     context = info.context
     size = context.page_size(first)
@@ -51,4 +54,6 @@ async def paged_connection(
             rows=tuple(row for row in fetched.rows if keep(row)), next_token=fetched.next_token
         )
 
-    return connection(cls, await slice_upstream(page, start, size), codec, node)
+    max_pages = None if keep is None else contract.MAX_FILTERED_PAGES
+    cut = await slice_upstream(page, start, size, key=row_key, max_pages=max_pages)
+    return connection(cls, cut, codec, node)

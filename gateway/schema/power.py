@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections import Counter
 from typing import TYPE_CHECKING, Annotated
 
@@ -11,6 +10,7 @@ from strawberry.types import Info
 
 from gateway.context import Context
 from gateway.schema.enums import EvseStatus, TxStatus
+from gateway.schema.selection import selected_names
 from gateway.upstream.models import LocationPower as LocationPowerRow
 
 if TYPE_CHECKING:
@@ -67,7 +67,11 @@ class NetworkSummary:
     active_sessions: int = strawberry.field(
         description="EVSEs with a session that has not ended (from network status)."
     )
-    current_power_kw: float = strawberry.field(description="Total output power now, kW.")
+    location_uids: strawberry.Private[list[str] | None]
+
+    @strawberry.field(description="Total output power now, kW; null alone if power fails.")
+    async def current_power_kw(self, info: Ctx) -> float | None:
+        return (await network_power(info, self.location_uids)).total_power_kw
 
 
 async def network_power(info: Ctx, location_uids: list[str] | None) -> NetworkPower:
@@ -81,13 +85,13 @@ async def network_power(info: Ctx, location_uids: list[str] | None) -> NetworkPo
 
 async def network_summary(info: Ctx, location_uids: list[str] | None) -> NetworkSummary:
     loaders = info.context.loaders
-    # Both calls start now, so that nested fields asking for the same data share them.
-    statuses = (
-        loaders.whole_network_status()
-        if location_uids is None
-        else loaders.network_status.load_many(location_uids)
-    )
-    trees, power = await asyncio.gather(statuses, network_power(info, location_uids))
+    if "currentPowerKw" in selected_names(info):
+        # Start the power call now, so that nested fields asking for power share it.
+        loaders.start_power(location_uids)
+    if location_uids is None:
+        trees = await loaders.whole_network_status()
+    else:
+        trees = tuple(await loaders.network_status.load_many(location_uids))
     evses = [evse for tree in trees for station in tree.stations for evse in station.evses]
     by_status = Counter(evse.status or EvseStatus.UNKNOWN for evse in evses)
     return NetworkSummary(
@@ -101,5 +105,5 @@ async def network_summary(info: Ctx, location_uids: list[str] | None) -> Network
         active_sessions=sum(
             1 for evse in evses if evse.tx_id and evse.tx_status not in (None, TxStatus.ENDED)
         ),
-        current_power_kw=power.total_power_kw,
+        location_uids=location_uids,
     )

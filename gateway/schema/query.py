@@ -22,12 +22,15 @@ from gateway.schema.power import NetworkPower, NetworkSummary, network_power, ne
 from gateway.schema.session import ProblematicSessionConnection, session_connection
 from gateway.schema.station import Station
 from gateway.schema.transaction import TransactionConnection, transaction_connection
+from gateway.upstream.models import LocationRow
 
 Ctx = Info[Context, None]
 
 
 @strawberry.type
 class Query:
+    """Every root field is nullable: one that fails must not take the others with it."""
+
     @strawberry.field(description="One location by its ChargEye id; null if unknown or hidden.")
     async def location(self, info: Ctx, id: strawberry.ID) -> Location | None:
         return await Location.load(info, str(id))
@@ -39,14 +42,14 @@ class Query:
         first: int = 50,
         after: str | None = None,
         filter: LocationFilter | None = None,
-    ) -> LocationConnection:
+    ) -> LocationConnection | None:
         context = info.context
         size = context.page_size(first)
         codec = context.cursors("locations", LocationFilter.key(filter))
         start = codec.decode(after)
         rows = await context.loaders.all_locations()
         matching = [row for row in rows if filter is None or filter.matches(row)]
-        page = slice_list(matching, start, size)
+        page = slice_list(matching, start, size, key=_location_key)
         return connection(LocationConnection, page, codec, Location.from_row)
 
     @strawberry.field(description="One station by its stationId; null if unknown or hidden.")
@@ -72,7 +75,7 @@ class Query:
         first: int = 50,
         after: str | None = None,
         filter: TransactionFilter | None = None,
-    ) -> TransactionConnection:
+    ) -> TransactionConnection | None:
         return await transaction_connection(info, first, after, filter)
 
     @strawberry.field(description="Sessions the upstream flags as problematic.")
@@ -82,7 +85,7 @@ class Query:
         first: int = 50,
         after: str | None = None,
         filter: SessionFilter | None = None,
-    ) -> ProblematicSessionConnection:
+    ) -> ProblematicSessionConnection | None:
         return await session_connection(info, first, after, filter)
 
     @strawberry.field(description="Hardware errors raised by stations in the network.")
@@ -92,13 +95,13 @@ class Query:
         first: int = 50,
         after: str | None = None,
         filter: HardwareErrorFilter | None = None,
-    ) -> HardwareErrorConnection:
+    ) -> HardwareErrorConnection | None:
         return await hardware_error_connection(info, first, after, filter)
 
     @strawberry.field(description="Power in use now: total and per location (all if omitted).")
     async def network_power(
         self, info: Ctx, location_ids: list[strawberry.ID] | None = None
-    ) -> NetworkPower:
+    ) -> NetworkPower | None:
         return await network_power(info, _uids(location_ids))
 
     @strawberry.field(
@@ -106,9 +109,13 @@ class Query:
     )
     async def network_summary(
         self, info: Ctx, location_ids: list[strawberry.ID] | None = None
-    ) -> NetworkSummary:
+    ) -> NetworkSummary | None:
         return await network_summary(info, _uids(location_ids))
 
 
 def _uids(ids: list[strawberry.ID] | None) -> list[str] | None:
     return location_ids(ids)
+
+
+def _location_key(row: LocationRow) -> str:
+    return row.id

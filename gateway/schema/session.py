@@ -121,4 +121,10 @@ async def session_connection(
         after=after,
         fetch=fetch,
         node=ProblematicSession.from_row,
+        row_key=_session_key,
     )
+
+
+def _session_key(row: NetworkStatusSession) -> str:
+    tx_id = row.transaction.tx_id if row.transaction else None
+    return tx_id or f"{row.start_time}|{row.ev_id}|{row.location_uid}"

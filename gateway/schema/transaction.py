@@ -185,9 +185,10 @@ class Transaction:
     ) -> Annotated[Location, strawberry.lazy("gateway.schema.location")] | None:
         from gateway.schema.location import Location
 
-        if self.location_uid is None:
-            return None
-        return await Location.load(info, self.location_uid)
+        uid = self.location_uid
+        if uid is None and self.station_id is not None:
+            uid = await info.context.loaders.location_of_station(self.station_id)
+        return await Location.load(info, uid) if uid is not None else None
 
 
 @strawberry.type(description="A page of transactions.")
@@ -233,6 +234,7 @@ async def transaction_connection(
         after=after,
         fetch=fetch,
         node=Transaction.from_network,
+        row_key=_network_tx_key,
     )
 
 
@@ -279,5 +281,14 @@ async def evse_transaction_connection(
         after=after,
         fetch=fetch,
         node=Transaction.from_record,
+        row_key=_record_key,
         keep=keep,
     )
+
+
+def _network_tx_key(row: NetworkStatusTransaction) -> str:
+    return row.tx_id
+
+
+def _record_key(row: TransactionRecord) -> str:
+    return row.tx_id

@@ -85,6 +85,15 @@ def is_last_page(token: str | None) -> bool:
     return not token
 
 
+# Inferred: the upstream's page size is not documented and callers cannot set it. This is
+# our guess at rows per page, used only to estimate what a query costs, never to page.
+PAGE_SIZE_HINT: Final = 50
+# Our own bound, not the upstream's: a list the gateway filters after the call (rows the
+# upstream cannot filter) reads at most this many upstream pages per GraphQL page, and the
+# cost estimate charges such a list this many calls.
+MAX_FILTERED_PAGES: Final = 10
+
+
 # --- auth -----------------------------------------------------------------------------------
 BEARER_SCHEME: Final = "Bearer"
 # Documented lifetime of an access token from the refresh exchange.

@@ -69,7 +69,7 @@ async def test_missing_token_is_unauthenticated_without_upstream_call(
 ) -> None:
     emulator.state.reset()
     body = await gateway.query("{ locations { nodes { id } } }")
-    assert body["data"] is None
+    assert body["data"] == {"locations": None}
     [error] = body["errors"]
     assert error["extensions"]["code"] == "UNAUTHENTICATED"
     assert sum(emulator.state.counters.values()) == 0
@@ -89,7 +89,7 @@ async def test_token_is_forwarded_and_tenants_stay_apart(gateway: Gateway, emula
 
 async def test_rejected_upstream_token_is_unauthenticated(gateway: Gateway) -> None:
     body = await gateway.query("{ locations { nodes { id } } }", token="not-a-real-token")
-    assert body["data"] is None
+    assert body["data"] == {"locations": None}
     assert body["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
 
 

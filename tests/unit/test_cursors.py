@@ -21,8 +21,8 @@ def codec(
 
 
 def test_round_trip_keeps_page_token_and_offset() -> None:
-    cursor = codec().encode(Position("upstream-token-7", 3))
-    assert codec().decode(cursor) == Position("upstream-token-7", 3)
+    cursor = codec().encode(Position("upstream-token-7", 3, "tx-42"))
+    assert codec().decode(cursor) == Position("upstream-token-7", 3, "tx-42")
     assert codec().decode(None) == START
 
 
@@ -61,3 +61,11 @@ def test_tampered_cursor_is_bad_user_input() -> None:
 def test_garbage_cursor_is_bad_user_input(garbage: str) -> None:
     with pytest.raises(BadUserInput):
         codec().decode(garbage)
+
+
+def test_cursor_holds_no_plain_digest_of_the_token() -> None:
+    import hashlib
+
+    cursor = codec().encode(Position("p", 1))
+    raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode(errors="ignore")
+    assert hashlib.sha256(b"tok-a").hexdigest()[:24] not in raw
