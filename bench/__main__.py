@@ -12,7 +12,7 @@ import sys
 from collections.abc import Callable, Coroutine
 from typing import Any
 
-from bench import calls, compression, load
+from bench import calls, compression, load, network
 
 # A report returns None, or False when what it measured is a failure (exit status 1).
 Report = Callable[[], Coroutine[Any, Any, bool | None]]
@@ -21,6 +21,7 @@ REPORTS: dict[str, Report] = {
     "calls": calls.main,
     "compression": compression.main,
     "load": load.main,
+    "network": network.main,
 }
 # Reports that take options: name -> the report with its options parsed. Every option is
 # parsed before any report starts, so a typo fails at once.
