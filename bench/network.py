@@ -21,7 +21,7 @@ async def main() -> None:
         " transactions"
     )
     print(
-        f"{'tenant':32} {'locations':>9} {'stations':>8} {'EVSEs':>6} {'transactions':>12}"
+        f"{'tenant':42} {'locations':>9} {'stations':>8} {'EVSEs':>6} {'transactions':>12}"
         f" {'sessions':>8} {'hw errors':>9}"
     )
     for tenant in state.tenants:
