@@ -117,6 +117,11 @@ class Loaders:
             self._memo[key] = future
         return future
 
+    def cancel_pending(self) -> None:
+        """Stop the upstream walks nobody waits for any more (the request has answered)."""
+        for future in self._memo.values():
+            future.cancel()
+
     # --- locations --------------------------------------------------------------------
     async def all_locations(self) -> tuple[LocationRow, ...]:
         token = self.token
