@@ -6,7 +6,6 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import TypedDict
 
-import httpx
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -42,10 +41,8 @@ class GatewayGraphQL(ConformantGraphQL[Context, None]):
         return Context.build(self.settings, upstream, bearer_token(request))
 
 
-def create_app(
-    settings: Settings, *, transport: httpx.AsyncBaseTransport | None = None
-) -> Starlette:
-    """Build the gateway. `transport` lets tests route upstream calls in-process."""
+def create_app(settings: Settings) -> Starlette:
+    """Build the gateway; the lifespan opens the pooled upstream client and closes it."""
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[AppState]:
@@ -53,7 +50,6 @@ def create_app(
             timeout_s=settings.upstream_timeout_s,
             connect_timeout_s=settings.upstream_connect_timeout_s,
             max_connections=settings.upstream_max_connections,
-            transport=transport,
         )
         async with http:
             yield {

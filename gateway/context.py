@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 from gateway.config import Settings
 from gateway.cursors import CursorCodec
-from gateway.errors import BadUserInput, Unauthenticated
+from gateway.errors import BadUserInput
 from gateway.loaders import Loaders
 from gateway.upstream.client import UpstreamClient
 
@@ -27,9 +27,7 @@ class Context:
 
     def require_token(self) -> str:
         """The caller's token; without one, the field fails before any upstream call."""
-        if self.token is None:
-            raise Unauthenticated("This field needs an `Authorization: Bearer <token>` header.")
-        return self.token
+        return self.loaders.token
 
     def cursors(self, list_name: str, filter_key: str = "") -> CursorCodec:
         return CursorCodec(

@@ -10,7 +10,8 @@ from gateway.errors import NotFound
 from gateway.paging import slice_list
 from gateway.schema.connection import connection
 from gateway.schema.evse import Evse
-from gateway.schema.filters import SessionFilter, TransactionFilter, location_ids
+from gateway.schema.filters import SessionFilter, TransactionFilter
+from gateway.schema.filters import location_ids as checked_ids
 from gateway.schema.hardware_error import (
     HardwareErrorConnection,
     HardwareErrorFilter,
@@ -102,7 +103,7 @@ class Query:
     async def network_power(
         self, info: Ctx, location_ids: list[strawberry.ID] | None = None
     ) -> NetworkPower | None:
-        return await network_power(info, _uids(location_ids))
+        return await network_power(info, checked_ids(location_ids))
 
     @strawberry.field(
         description="The dashboard header: stations, EVSEs per status, sessions, power."
@@ -110,11 +111,7 @@ class Query:
     async def network_summary(
         self, info: Ctx, location_ids: list[strawberry.ID] | None = None
     ) -> NetworkSummary | None:
-        return await network_summary(info, _uids(location_ids))
-
-
-def _uids(ids: list[strawberry.ID] | None) -> list[str] | None:
-    return location_ids(ids)
+        return await network_summary(info, checked_ids(location_ids))
 
 
 def _location_key(row: LocationRow) -> str:
