@@ -63,7 +63,8 @@ class Pager:
         start = 0
         if token is not None:
             last = self._open(token, operation_id, bound)
-            start = bisect.bisect_right([key(row) for row in rows], last)
+            # `key=` evaluates O(log n) keys, not one per row of a long view.
+            start = bisect.bisect_right(rows, last, key=key)
         chunk = list(rows[start : start + size])
         more = start + size < len(rows)
         return Page(chunk, self._seal(operation_id, bound, key(chunk[-1])) if more else None)
