@@ -6,11 +6,14 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import TypedDict
 
+from cross_web import AsyncHTTPRequestAdapter
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.websockets import WebSocket
+from strawberry.http import GraphQLRequestData
+from strawberry.types import ExecutionResult
 
 from gateway.config import Settings
 from gateway.context import Context
@@ -39,6 +42,23 @@ class GatewayGraphQL(ConformantGraphQL[Context, None]):
     ) -> Context:
         upstream: UpstreamClient = request.state.upstream
         return Context.build(self.settings, upstream, bearer_token(request))
+
+    async def execute_single(
+        self,
+        request: Request,
+        request_adapter: AsyncHTTPRequestAdapter,
+        sub_response: Response,
+        context: Context,
+        root_value: None,
+        request_data: GraphQLRequestData,
+    ) -> ExecutionResult:
+        try:
+            return await super().execute_single(
+                request, request_adapter, sub_response, context, root_value, request_data
+            )
+        finally:
+            # Whether answered, failed or cancelled: no upstream work outlives the request.
+            context.loaders.close()
 
 
 def create_app(settings: Settings) -> Starlette:

@@ -1,9 +1,9 @@
-"""The per-request `Context`: the caller's token, fresh loaders, limits and a deadline."""
+"""The per-request `Context`: settings, fresh loaders bound to the caller, and the deadline."""
 
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from gateway.config import Settings
 from gateway.cursors import CursorCodec
@@ -15,26 +15,20 @@ from gateway.upstream.client import UpstreamClient
 @dataclass
 class Context:
     settings: Settings
-    upstream: UpstreamClient
-    token: str | None
     loaders: Loaders
-    deadline: float = field(default=0.0)
 
     @classmethod
     def build(cls, settings: Settings, upstream: UpstreamClient, token: str | None) -> Context:
         deadline = time.monotonic() + settings.request_deadline_s
-        return cls(settings, upstream, token, Loaders(upstream, token, deadline), deadline)
-
-    def require_token(self) -> str:
-        """The caller's token; without one, the field fails before any upstream call."""
-        return self.loaders.token
+        return cls(settings, Loaders(upstream, token, deadline))
 
     def cursors(self, list_name: str, filter_key: str = "") -> CursorCodec:
+        """Cursors of one list and filter, for this caller (bound to its token)."""
         return CursorCodec(
             self.settings.cursor_secret,
             list_name=list_name,
             filter_key=filter_key,
-            token=self.require_token(),
+            token=self.loaders.token,
         )
 
     def page_size(self, first: int) -> int:

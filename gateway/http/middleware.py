@@ -5,6 +5,8 @@
    browser needs to let the page read it.
 2. Compression of bodies of at least `Settings.compress_min_bytes`.
 3. The request body limit, `Settings.max_body_bytes`.
+4. Cancellation of a request whose client has disconnected (innermost: it reads the body
+   through the limit above).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from starlette.middleware.cors import CORSMiddleware
 
 from gateway.config import Settings
 from gateway.http.compression import CompressionMiddleware
+from gateway.http.disconnect import CancelOnDisconnect
 from gateway.http.limits import BodyLimitMiddleware
 
 CORS_METHODS = ("GET", "POST")
@@ -42,6 +45,7 @@ def http_middleware(settings: Settings) -> list[Middleware]:
         )
     stack.append(Middleware(CompressionMiddleware, minimum_size=settings.compress_min_bytes))
     stack.append(Middleware(BodyLimitMiddleware, max_body_bytes=settings.max_body_bytes))
+    stack.append(Middleware(CancelOnDisconnect))
     return stack
 
 

@@ -14,7 +14,6 @@ from gateway.schema.evse import Evse
 from gateway.schema.location import Location
 from gateway.schema.mutation import Mutation
 from gateway.schema.query import Query
-from gateway.schema.scope import RequestScope
 from gateway.schema.station import Station
 
 
@@ -41,7 +40,6 @@ def build_schema(settings: Settings | None = None) -> strawberry.federation.Sche
                 max_cost=limits.max_upstream_cost, max_root_fields=limits.max_root_fields
             ),
             ErrorCodes,
-            RequestScope,
         ],
     )
 

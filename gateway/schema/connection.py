@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any, Generic, TypeVar
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any, Generic, Protocol, TypeVar
 
 import strawberry
+from strawberry.types import Info
 
-from gateway.cursors import CursorCodec
+from gateway.context import Context
+from gateway.cursors import CursorCodec, Position
+from gateway.loaders import Loaders
 from gateway.paging import Slice
 
 NodeT = TypeVar("NodeT")
@@ -54,3 +58,31 @@ def connection(
             end_cursor=codec.encode(page.end) if page.end is not None else None,
         ),
     )
+
+
+class Keyed(Protocol):
+    def key(self) -> str: ...
+
+
+QueryT = TypeVar("QueryT", bound=Keyed)
+
+
+@dataclass(frozen=True, slots=True)
+class Paged(Generic[QueryT, RowT, ConnectionT]):
+    """How one list is paged: its connection type, cursor scope, loader read and nodes."""
+
+    cls: type[ConnectionT]
+    list_name: str  # cursors are bound to it (and to the query's key)
+    read: Callable[[Loaders, QueryT, Position, int], Awaitable[Slice[RowT]]]
+    node: Callable[[RowT], object]
+
+    async def page(
+        self, info: Info[Context, None], query: QueryT, first: int, after: str | None
+    ) -> ConnectionT:
+        """One GraphQL page: check `first` and `after`, ask the loader, encode cursors."""
+        context = info.context
+        size = context.page_size(first)
+        codec = context.cursors(self.list_name, query.key())
+        start = codec.decode(after)
+        rows = await self.read(context.loaders, query, start, size)
+        return connection(self.cls, rows, codec, self.node)

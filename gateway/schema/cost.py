@@ -42,10 +42,11 @@ from graphql import ExecutionResult as GraphQLExecutionResult
 from strawberry.extensions import SchemaExtension
 
 from gateway.errors import QueryTooComplex
-from gateway.schema.station_fields import INVENTORY_FIELDS
-from gateway.upstream import contract
+from gateway.loaders import limits
+from gateway.schema.sources import Source
+from gateway.schema.station import STATION_SOURCES
 
-BATCH = contract.MAX_IDS_PER_CALL
+BATCH = limits.BATCH_SIZE
 
 # Relations that the loaders batch: one call per BATCH parents.
 BATCHED = frozenset(
@@ -251,7 +252,7 @@ class Estimate:
                 continue
             key = f"{owner.name}.{name}"
             total += self._calls(key, owner, node, level, scope)
-            if owner.name == "Station" and name in INVENTORY_FIELDS:
+            if owner.name == "Station" and name in STATION_SOURCES.of(Source.INVENTORY):
                 inventory = True
             if node.selection_set is None:
                 continue
@@ -303,8 +304,8 @@ class Estimate:
         if first <= 0:
             return 0
         if key in ALWAYS_FILTERED or (key in HARDWARE_ERRORS and self._filters_rows(node, scope)):
-            return contract.MAX_FILTERED_PAGES
-        return ceil(first / contract.PAGE_SIZE_HINT)
+            return limits.MAX_FILTERED_PAGES
+        return ceil(first / limits.PAGE_SIZE_HINT)
 
     def _filters_rows(self, node: FieldNode, scope: Mapping[str, Any]) -> bool:
         """Whether a hardware-error filter has a condition that the gateway applies."""

@@ -55,7 +55,7 @@ class Evse:
     @classmethod
     async def load(cls, info: Ctx, station_id: str, evse_id: str) -> Evse | None:
         try:
-            row = await info.context.loaders.evse.load((station_id, evse_id))
+            row = await info.context.loaders.stations.evse((station_id, evse_id))
         except NotFound:
             return None
         return cls.from_row(row, station_id=station_id)
@@ -72,7 +72,7 @@ class Evse:
         from gateway.schema.station import Station
 
         try:
-            row = await info.context.loaders.station_live.load(str(self.station_id))
+            row = await info.context.loaders.stations.live(str(self.station_id))
         except NotFound:
             return None
         return Station.from_live(row)
@@ -83,7 +83,7 @@ class Evse:
     ) -> Annotated[Location, strawberry.lazy("gateway.schema.location")] | None:
         from gateway.schema.location import Location
 
-        uid = await info.context.loaders.location_of_station(str(self.station_id))
+        uid = await info.context.loaders.stations.location_of(str(self.station_id))
         return await Location.load(info, uid)
 
     @strawberry.field(description="The session running on this EVSE now, if any.")
@@ -99,7 +99,7 @@ class Evse:
             tx_id=self.tx_id, status=self.tx_status, evse_id=evse_id, station_id=station_id
         )
         try:
-            station = await info.context.loaders.station_info.load(station_id)
+            station = await info.context.loaders.stations.info(station_id)
         except UpstreamError:
             # The details are missing, but network status already knows the session.
             return known
@@ -125,8 +125,10 @@ class Evse:
         filter: Annotated[TransactionFilter, strawberry.lazy("gateway.schema.filters")]
         | None = None,
     ) -> Annotated[TransactionConnection, strawberry.lazy("gateway.schema.transaction")] | None:
-        from gateway.schema.transaction import evse_transaction_connection
+        from gateway.schema.filters import TransactionFilter
+        from gateway.schema.transaction import EVSE_TRANSACTIONS
 
-        return await evse_transaction_connection(
-            info, first, after, filter, station_id=str(self.station_id), evse_id=str(self.evse_id)
+        query = TransactionFilter.of_evse(
+            filter, station_id=str(self.station_id), evse_id=str(self.evse_id)
         )
+        return await EVSE_TRANSACTIONS.page(info, query, first, after)

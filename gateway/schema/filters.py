@@ -1,14 +1,22 @@
-"""Filter inputs of the network lists, and their checks before any upstream call."""
+"""Filter inputs of the network lists, turned into the loaders' checked queries."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 import strawberry
 
 from gateway.errors import BadUserInput
+from gateway.loaders.queries import (
+    EvseTransactionQuery,
+    LocationUids,
+    SessionQuery,
+    TransactionQuery,
+    classifications,
+    location_uids,
+    time_window,
+)
 from gateway.schema.enums import TechnicalFailClassification
-from gateway.upstream import contract
 
 
 @strawberry.input(description="Every given condition must hold.")
@@ -23,6 +31,13 @@ class SessionFilter:
         default=None, description="Only sessions that started before this instant."
     )
 
+    @staticmethod
+    def query(filter: SessionFilter | None, *, within: LocationUids = None) -> SessionQuery:
+        """The checked query; `within` (a parent's locations) replaces the filter's ids."""
+        filter = filter or SessionFilter()
+        uids = within if within is not None else location_uids(filter.location_ids)
+        return SessionQuery(uids, *time_window(filter.started_from, filter.started_before))
+
 
 @strawberry.input(description="Every given condition must hold.")
 class TransactionFilter(SessionFilter):
@@ -30,46 +45,25 @@ class TransactionFilter(SessionFilter):
         default=None, description="Only sessions with one of these verdicts."
     )
 
-
-def location_ids(ids: list[strawberry.ID] | None) -> list[str] | None:
-    if ids is None:
-        return None
-    if len(ids) > contract.MAX_IDS_PER_CALL:
-        raise BadUserInput(
-            f"At most {contract.MAX_IDS_PER_CALL} location ids per filter.", field="locationIds"
+    @staticmethod
+    def transactions(
+        filter: TransactionFilter | None, *, within: LocationUids = None
+    ) -> TransactionQuery:
+        filter = filter or TransactionFilter()
+        uids = within if within is not None else location_uids(filter.location_ids)
+        start, end = time_window(filter.started_from, filter.started_before)
+        return TransactionQuery(
+            uids, start, end, classifications(filter.technical_fail_classifications)
         )
-    return sorted({str(uid) for uid in ids})
 
-
-def time_window(
-    start: datetime | None, end: datetime | None
-) -> tuple[datetime | None, datetime | None]:
-    start, end = _aware(start, "startedFrom"), _aware(end, "startedBefore")
-    if start is not None and end is not None and start >= end:
-        raise BadUserInput("`startedFrom` must be before `startedBefore`.", field="startedFrom")
-    return start, end
-
-
-def classifications(
-    values: list[TechnicalFailClassification] | None,
-) -> list[TechnicalFailClassification] | None:
-    if values is None:
-        return None
-    if TechnicalFailClassification.UNKNOWN in values:
-        raise BadUserInput(
-            "UNKNOWN stands for values the gateway does not know; it cannot be filtered on.",
-            field="technicalFailClassifications",
+    @staticmethod
+    def of_evse(
+        filter: TransactionFilter | None, *, station_id: str, evse_id: str
+    ) -> EvseTransactionQuery:
+        filter = filter or TransactionFilter()
+        if filter.location_ids is not None:
+            raise BadUserInput("`locationIds` does not apply to one EVSE.", field="locationIds")
+        start, end = time_window(filter.started_from, filter.started_before)
+        return EvseTransactionQuery(
+            station_id, evse_id, start, end, classifications(filter.technical_fail_classifications)
         )
-    return sorted(set(values), key=str)
-
-
-def _aware(value: datetime | None, field: str) -> datetime | None:
-    """The instant in UTC; a DateTime without an offset is read as UTC, as upstream writes."""
-    if value is None:
-        return None
-    if value.tzinfo is None:
-        return value.replace(tzinfo=UTC)
-    try:
-        return value.astimezone(UTC)
-    except OverflowError:  # e.g. 9999-12-31T23:59:59-05:00 is past datetime.max in UTC
-        raise BadUserInput(f"`{field}` is out of range.", field=field) from None

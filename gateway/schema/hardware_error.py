@@ -5,18 +5,15 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Annotated
 
-import msgspec
 import strawberry
 from strawberry.types import Info
 
 from gateway.context import Context
 from gateway.errors import NotFound
-from gateway.schema.connection import Connection
-from gateway.schema.filters import location_ids
-from gateway.schema.paged import paged_connection
+from gateway.loaders.queries import HardwareErrorQuery, LocationUids, location_uids
+from gateway.schema.connection import Connection, Paged
 from gateway.upstream.models import HardwareError as HardwareErrorRow
 from gateway.upstream.models import HardwareErrorDefinition
-from gateway.upstream.pages import Page
 
 if TYPE_CHECKING:
     from gateway.schema.location import Location
@@ -111,9 +108,7 @@ class HardwareError:
         if self.station_id is None:
             return None
         try:
-            return Station.from_live(
-                await info.context.loaders.station_live.load(str(self.station_id))
-            )
+            return Station.from_live(await info.context.loaders.stations.live(str(self.station_id)))
         except NotFound:
             return None
 
@@ -126,7 +121,7 @@ class HardwareError:
         if self.station_id is None:
             return None
         try:
-            uid = await info.context.loaders.location_of_station(str(self.station_id))
+            uid = await info.context.loaders.stations.location_of(str(self.station_id))
         except NotFound:
             return None
         return await Location.load(info, uid)
@@ -152,57 +147,23 @@ class HardwareErrorFilter:
         default=False, description="Only alerts that have not ended (by the gateway)."
     )
 
-
-async def hardware_error_connection(
-    info: Ctx,
-    first: int,
-    after: str | None,
-    filter: HardwareErrorFilter | None,
-    *,
-    location_uids: list[str] | None = None,
-    station_id: str | None = None,
-) -> HardwareErrorConnection:
-    filter = filter or HardwareErrorFilter()
-    uids = location_uids if location_uids is not None else location_ids(filter.location_ids)
-    stations = {str(sid) for sid in filter.station_ids or ()} or None
-    if station_id is not None:
-        stations = {station_id} if stations is None or station_id in stations else set()
-    severities = {s.casefold() for s in filter.severities} if filter.severities else None
-
-    def keep(row: HardwareErrorRow) -> bool:
-        if stations is not None and row.station_id not in stations:
-            return False
-        if severities is not None:
-            severity = row.error.severity if row.error else None
-            if (severity or "").casefold() not in severities:
-                return False
-        return not filter.active_only or (row.alert is not None and row.alert.end_time is None)
-
-    upstream = info.context.upstream
-    deadline = info.context.deadline
-
-    async def fetch(token: str, page_token: str | None) -> Page[HardwareErrorRow]:
-        return await upstream.hardware_errors_page(
-            token=token, location_uids=uids, page_token=page_token, deadline=deadline
+    def query(
+        self, *, within: LocationUids = None, station_id: str | None = None
+    ) -> HardwareErrorQuery:
+        """The checked query; a parent narrows it to its location and station."""
+        uids = within if within is not None else location_uids(self.location_ids)
+        return HardwareErrorQuery.of(
+            uids,
+            station_ids=[str(sid) for sid in self.station_ids or ()],
+            severities=self.severities,
+            active_only=self.active_only,
+            within_station=station_id,
         )
 
-    station_key = sorted(stations) if stations is not None else None
-    key = [uids, station_key, sorted(severities or ()), filter.active_only]
-    return await paged_connection(
-        info,
-        HardwareErrorConnection,
-        list_name="hardwareErrors",
-        filter_key=msgspec.json.encode(key).decode(),
-        upstream_key=msgspec.json.encode(uids).decode(),
-        first=first,
-        after=after,
-        fetch=fetch,
-        node=HardwareError.from_row,
-        row_key=_error_key,
-        keep=keep,
-    )
 
-
-def _error_key(row: HardwareErrorRow) -> str:
-    alert_id = row.alert.id if row.alert else None
-    return alert_id or f"{row.station_id}|{row.timestamp}"
+HARDWARE_ERRORS: Paged[HardwareErrorQuery, HardwareErrorRow, HardwareErrorConnection] = Paged(
+    HardwareErrorConnection,
+    "hardwareErrors",
+    lambda loaders, query, start, first: loaders.hardware_errors.page(query, start, first),
+    HardwareError.from_row,
+)

@@ -13,7 +13,6 @@ from gateway.errors import NotFound
 from gateway.schema.connection import Connection
 from gateway.schema.enums import EvseStatus
 from gateway.schema.selection import selected_names
-from gateway.schema.station_fields import INVENTORY_FIELDS, LIVE_FIELDS
 from gateway.upstream.models import Label as LabelRow
 from gateway.upstream.models import LocationRow
 from gateway.upstream.models import PositionEstimate as PositionEstimateRow
@@ -128,7 +127,7 @@ class Location:
     async def load(cls, info: Ctx, uid: str) -> Location | None:
         """The location by uid, or None when it is unknown or hidden from the caller."""
         try:
-            return cls.from_row(await info.context.loaders.location.load(uid))
+            return cls.from_row(await info.context.loaders.locations.get(uid))
         except NotFound:
             return None
 
@@ -140,16 +139,15 @@ class Location:
     async def stations(
         self, info: Ctx
     ) -> list[Annotated[Station, strawberry.lazy("gateway.schema.station")]] | None:
-        from gateway.schema.station import Station
+        from gateway.schema.station import STATION_SOURCES, Station
 
         loaders = info.context.loaders
-        selected = selected_names(info)
-        if selected & INVENTORY_FIELDS and not selected & LIVE_FIELDS:
+        if STATION_SOURCES.only_inventory(selected_names(info)):
             # The inventory call is needed anyway, and it lists the stations by itself.
-            inventory = await loaders.location_stations.load(str(self.id))
+            inventory = await loaders.stations.inventory_at(str(self.id))
             return [Station.from_inventory(row) for row in inventory]
         # Otherwise the status view lists them, batched across locations.
-        status = await loaders.network_status.load(str(self.id))
+        status = await loaders.network_status.of(str(self.id))
         return [Station.from_live(row) for row in status.stations]
 
     @strawberry.field(description="Every EVSE at the site, optionally only those in one status.")
@@ -158,7 +156,7 @@ class Location:
     ) -> list[Annotated[Evse, strawberry.lazy("gateway.schema.evse")]] | None:
         from gateway.schema.evse import Evse
 
-        tree = await info.context.loaders.network_status.load(str(self.id))
+        tree = await info.context.loaders.network_status.of(str(self.id))
         return [
             Evse.from_row(evse, station_id=station.station_id)
             for station in tree.stations
@@ -172,7 +170,7 @@ class Location:
     ) -> Annotated[LocationPower, strawberry.lazy("gateway.schema.power")] | None:
         from gateway.schema.power import LocationPower
 
-        row = await info.context.loaders.location_power.load(str(self.id))
+        row = await info.context.loaders.power.at(str(self.id))
         return LocationPower.from_row(row)
 
     @strawberry.field(description="Sessions at the site, newest first.")
@@ -184,11 +182,11 @@ class Location:
         filter: Annotated[TransactionFilter, strawberry.lazy("gateway.schema.filters")]
         | None = None,
     ) -> Annotated[TransactionConnection, strawberry.lazy("gateway.schema.transaction")] | None:
-        from gateway.schema.transaction import transaction_connection
+        from gateway.schema.filters import TransactionFilter
+        from gateway.schema.transaction import NETWORK_TRANSACTIONS
 
-        return await transaction_connection(
-            info, first, after, filter, location_uids=[str(self.id)]
-        )
+        query = TransactionFilter.transactions(filter, within=(str(self.id),))
+        return await NETWORK_TRANSACTIONS.page(info, query, first, after)
 
     @strawberry.field(description="Sessions at the site that the upstream flags as problematic.")
     async def problematic_sessions(
@@ -198,9 +196,11 @@ class Location:
         after: str | None = None,
         filter: Annotated[SessionFilter, strawberry.lazy("gateway.schema.filters")] | None = None,
     ) -> Annotated[ProblematicSessionConnection, strawberry.lazy("gateway.schema.session")] | None:
-        from gateway.schema.session import session_connection
+        from gateway.schema.filters import SessionFilter
+        from gateway.schema.session import PROBLEMATIC_SESSIONS
 
-        return await session_connection(info, first, after, filter, location_uids=[str(self.id)])
+        query = SessionFilter.query(filter, within=(str(self.id),))
+        return await PROBLEMATIC_SESSIONS.page(info, query, first, after)
 
     @strawberry.field(description="Hardware errors raised by the site's stations.")
     async def hardware_errors(
@@ -213,11 +213,10 @@ class Location:
     ) -> (
         Annotated[HardwareErrorConnection, strawberry.lazy("gateway.schema.hardware_error")] | None
     ):
-        from gateway.schema.hardware_error import hardware_error_connection
+        from gateway.schema.hardware_error import HARDWARE_ERRORS, HardwareErrorFilter
 
-        return await hardware_error_connection(
-            info, first, after, filter, location_uids=[str(self.id)]
-        )
+        query = (filter or HardwareErrorFilter()).query(within=(str(self.id),))
+        return await HARDWARE_ERRORS.page(info, query, first, after)
 
 
 def _bounds(corners: tuple[tuple[float, float], ...] | None) -> Bounds | None:

@@ -99,13 +99,10 @@ class Mutation:
         self, info: Ctx, input: CreateLocationInput
     ) -> CreateLocationPayload | None:
         fields = _checked(input, creating=True)
-        context = info.context
-        token = context.require_token()
         station_id = str(input.station_id) if input.station_id is not None else None
-        new_id = await context.upstream.create_location(
-            LocationInput(**fields), token=token, station_id=station_id, deadline=context.deadline
+        new_id = await info.context.loaders.writer.create(
+            LocationInput(**fields), copy_access_of=station_id
         )
-        context.loaders.forget_location(new_id)
         return CreateLocationPayload(id=strawberry.ID(new_id))
 
     @strawberry.mutation(description="Change a location. Sent upstream once, never retried.")
@@ -117,12 +114,7 @@ class Mutation:
         fields = _checked(input, creating=False)
         if not fields:
             raise BadUserInput("`input` changes nothing: give at least one field.", field="input")
-        context = info.context
-        token = context.require_token()
-        await context.upstream.update_location(
-            str(id), LocationInput(**fields), token=token, deadline=context.deadline
-        )
-        context.loaders.forget_location(str(id))
+        await info.context.loaders.writer.update(str(id), LocationInput(**fields))
         return UpdateLocationPayload(id=id)
 
 

@@ -9,6 +9,7 @@ import strawberry
 from strawberry.types import Info
 
 from gateway.context import Context
+from gateway.loaders.queries import LocationUids
 from gateway.schema.enums import EvseStatus, TxStatus
 from gateway.schema.selection import selected_names
 from gateway.upstream.models import LocationPower as LocationPowerRow
@@ -67,15 +68,15 @@ class NetworkSummary:
     active_sessions: int = strawberry.field(
         description="EVSEs with a session that has not ended (from network status)."
     )
-    location_uids: strawberry.Private[list[str] | None]
+    location_uids: strawberry.Private[LocationUids]
 
     @strawberry.field(description="Total output power now, kW; null alone if power fails.")
     async def current_power_kw(self, info: Ctx) -> float | None:
         return (await network_power(info, self.location_uids)).total_power_kw
 
 
-async def network_power(info: Ctx, location_uids: list[str] | None) -> NetworkPower:
-    rows = await info.context.loaders.power(location_uids)
+async def network_power(info: Ctx, location_uids: LocationUids) -> NetworkPower:
+    rows = await info.context.loaders.power.of(location_uids)
     return NetworkPower(
         total_power_kw=round(sum(row.current_power_kw or 0.0 for row in rows), 3),
         session_count=sum(row.session_count or 0 for row in rows),
@@ -83,15 +84,15 @@ async def network_power(info: Ctx, location_uids: list[str] | None) -> NetworkPo
     )
 
 
-async def network_summary(info: Ctx, location_uids: list[str] | None) -> NetworkSummary:
+async def network_summary(info: Ctx, location_uids: LocationUids) -> NetworkSummary:
     loaders = info.context.loaders
     if "currentPowerKw" in selected_names(info):
-        # Start the power call now, so that nested fields asking for power share it.
-        loaders.start_power(location_uids)
+        # Start the power call now, alongside the status walk; the nested field shares it.
+        loaders.power.of(location_uids)
     if location_uids is None:
-        trees = await loaders.whole_network_status()
+        trees = await loaders.network_status.whole_network()
     else:
-        trees = tuple(await loaders.network_status.load_many(location_uids))
+        trees = tuple(await loaders.network_status.by_location.load_many(location_uids))
     evses = [evse for tree in trees for station in tree.stations for evse in station.evses]
     by_status = Counter(evse.status or EvseStatus.UNKNOWN for evse in evses)
     return NetworkSummary(

@@ -7,22 +7,22 @@ from strawberry.types import Info
 
 from gateway.context import Context
 from gateway.errors import NotFound
+from gateway.loaders.queries import location_uids
 from gateway.paging import slice_list
 from gateway.schema.connection import connection
 from gateway.schema.evse import Evse
 from gateway.schema.filters import SessionFilter, TransactionFilter
-from gateway.schema.filters import location_ids as checked_ids
 from gateway.schema.hardware_error import (
+    HARDWARE_ERRORS,
     HardwareErrorConnection,
     HardwareErrorFilter,
-    hardware_error_connection,
 )
 from gateway.schema.location import Location, LocationConnection
 from gateway.schema.location_filter import LocationFilter
 from gateway.schema.power import NetworkPower, NetworkSummary, network_power, network_summary
-from gateway.schema.session import ProblematicSessionConnection, session_connection
+from gateway.schema.session import PROBLEMATIC_SESSIONS, ProblematicSessionConnection
 from gateway.schema.station import Station
-from gateway.schema.transaction import TransactionConnection, transaction_connection
+from gateway.schema.transaction import NETWORK_TRANSACTIONS, TransactionConnection
 from gateway.upstream.models import LocationRow
 
 Ctx = Info[Context, None]
@@ -48,7 +48,7 @@ class Query:
         size = context.page_size(first)
         codec = context.cursors("locations", LocationFilter.key(filter))
         start = codec.decode(after)
-        rows = await context.loaders.all_locations()
+        rows = await context.loaders.locations.all()
         matching = [row for row in rows if filter is None or filter.matches(row)]
         page = slice_list(matching, start, size, key=_location_key)
         return connection(LocationConnection, page, codec, Location.from_row)
@@ -56,7 +56,7 @@ class Query:
     @strawberry.field(description="One station by its stationId; null if unknown or hidden.")
     async def station(self, info: Ctx, id: strawberry.ID) -> Station | None:
         try:
-            return Station.from_live(await info.context.loaders.station_live.load(str(id)))
+            return Station.from_live(await info.context.loaders.stations.live(str(id)))
         except NotFound:
             return None
 
@@ -77,7 +77,8 @@ class Query:
         after: str | None = None,
         filter: TransactionFilter | None = None,
     ) -> TransactionConnection | None:
-        return await transaction_connection(info, first, after, filter)
+        query = TransactionFilter.transactions(filter)
+        return await NETWORK_TRANSACTIONS.page(info, query, first, after)
 
     @strawberry.field(description="Sessions the upstream flags as problematic.")
     async def problematic_sessions(
@@ -87,7 +88,7 @@ class Query:
         after: str | None = None,
         filter: SessionFilter | None = None,
     ) -> ProblematicSessionConnection | None:
-        return await session_connection(info, first, after, filter)
+        return await PROBLEMATIC_SESSIONS.page(info, SessionFilter.query(filter), first, after)
 
     @strawberry.field(description="Hardware errors raised by stations in the network.")
     async def hardware_errors(
@@ -97,13 +98,14 @@ class Query:
         after: str | None = None,
         filter: HardwareErrorFilter | None = None,
     ) -> HardwareErrorConnection | None:
-        return await hardware_error_connection(info, first, after, filter)
+        query = (filter or HardwareErrorFilter()).query()
+        return await HARDWARE_ERRORS.page(info, query, first, after)
 
     @strawberry.field(description="Power in use now: total and per location (all if omitted).")
     async def network_power(
         self, info: Ctx, location_ids: list[strawberry.ID] | None = None
     ) -> NetworkPower | None:
-        return await network_power(info, checked_ids(location_ids))
+        return await network_power(info, location_uids(location_ids))
 
     @strawberry.field(
         description="The dashboard header: stations, EVSEs per status, sessions, power."
@@ -111,7 +113,7 @@ class Query:
     async def network_summary(
         self, info: Ctx, location_ids: list[strawberry.ID] | None = None
     ) -> NetworkSummary | None:
-        return await network_summary(info, checked_ids(location_ids))
+        return await network_summary(info, location_uids(location_ids))
 
 
 def _location_key(row: LocationRow) -> str:

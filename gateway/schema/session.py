@@ -5,18 +5,15 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Annotated
 
-import msgspec
 import strawberry
 from strawberry.types import Info
 
 from gateway.context import Context
-from gateway.schema.connection import Connection
+from gateway.loaders.queries import SessionQuery
+from gateway.schema.connection import Connection, Paged
 from gateway.schema.enums import TxStatus
-from gateway.schema.filters import SessionFilter, location_ids, time_window
-from gateway.schema.paged import paged_connection
 from gateway.schema.transaction import EvIdentify, Transaction
 from gateway.upstream.models import NetworkStatusSession
-from gateway.upstream.pages import Page
 
 if TYPE_CHECKING:
     from gateway.schema.evse import Evse
@@ -86,45 +83,11 @@ class ProblematicSessionConnection(Connection[ProblematicSession]):
     pass
 
 
-async def session_connection(
-    info: Ctx,
-    first: int,
-    after: str | None,
-    filter: SessionFilter | None,
-    *,
-    location_uids: list[str] | None = None,
-) -> ProblematicSessionConnection:
-    filter = filter or SessionFilter()
-    uids = location_uids if location_uids is not None else location_ids(filter.location_ids)
-    start, end = time_window(filter.started_from, filter.started_before)
-    upstream = info.context.upstream
-    deadline = info.context.deadline
-
-    async def fetch(token: str, page_token: str | None) -> Page[NetworkStatusSession]:
-        return await upstream.problematic_sessions_page(
-            token=token,
-            location_uids=uids,
-            start=start,
-            end=end,
-            page_token=page_token,
-            deadline=deadline,
-        )
-
-    key = msgspec.json.encode([uids, start, end]).decode()
-    return await paged_connection(
-        info,
+PROBLEMATIC_SESSIONS: Paged[SessionQuery, NetworkStatusSession, ProblematicSessionConnection] = (
+    Paged(
         ProblematicSessionConnection,
-        list_name="problematicSessions",
-        filter_key=key,
-        upstream_key=key,
-        first=first,
-        after=after,
-        fetch=fetch,
-        node=ProblematicSession.from_row,
-        row_key=_session_key,
+        "problematicSessions",
+        lambda loaders, query, start, first: loaders.sessions.problematic(query, start, first),
+        ProblematicSession.from_row,
     )
-
-
-def _session_key(row: NetworkStatusSession) -> str:
-    tx_id = row.transaction.tx_id if row.transaction else None
-    return tx_id or f"{row.start_time}|{row.ev_id}|{row.location_uid}"
+)

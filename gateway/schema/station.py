@@ -4,12 +4,17 @@ A station has two upstream sources. Its inventory (model, firmware, classificati
 comes from GET /locations/{uid}/stations, one call per location; its live state (access,
 power module sum, EVSEs) from the network status view, batched across locations. A
 `Station` holds whichever row it was built from and loads the other on first use.
+
+Every field is declared once, with its source (`inventory(...)`, `live(...)`): the
+routing of `Location.stations` reads the sources from the fields themselves.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
-from typing import TYPE_CHECKING, Annotated
+from operator import attrgetter
+from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
 from strawberry.types import Info
@@ -24,6 +29,8 @@ from gateway.schema.enums import (
 )
 from gateway.schema.federation import entity_key
 from gateway.schema.location import Label
+from gateway.schema.sources import FieldSources, Source, tagged
+from gateway.upstream.models import Customer as CustomerRow
 from gateway.upstream.models import (
     LocationChargingStation,
     NetworkStationStatus,
@@ -31,6 +38,7 @@ from gateway.upstream.models import (
 from gateway.upstream.models import (
     ManufacturingInfo as ManufacturingInfoRow,
 )
+from gateway.upstream.models import StationClassification as ClassificationRow
 
 if TYPE_CHECKING:
     from gateway.schema.evse import Evse
@@ -47,6 +55,17 @@ class StationClassification:
     facilities: list[Facility]
     parking_type: ParkingType | None
 
+    @classmethod
+    def from_row(cls, row: ClassificationRow | None) -> StationClassification | None:
+        if row is None:
+            return None
+        return cls(
+            access=row.access,
+            application_types=list(row.application_types or ()),
+            facilities=list(row.facilities or ()),
+            parking_type=row.parking_type,
+        )
+
 
 @strawberry.type(description="Factory and order data of the charger hardware.")
 class ManufacturingInfo:
@@ -62,7 +81,9 @@ class ManufacturingInfo:
     stock: str | None
 
     @classmethod
-    def from_row(cls, row: ManufacturingInfoRow) -> ManufacturingInfo:
+    def from_row(cls, row: ManufacturingInfoRow | None) -> ManufacturingInfo | None:
+        if row is None:
+            return None
         return cls(
             delivery_date=row.delivery_date,
             extra_orders=list(row.extra_orders or ()),
@@ -82,10 +103,80 @@ class Customer:
     id: str | None
     name: str | None
 
+    @classmethod
+    def from_row(cls, row: CustomerRow | None) -> Customer | None:
+        return cls(id=row.id, name=row.name) if row else None
+
+
+def _labels(row: LocationChargingStation) -> list[Label]:
+    return [Label.from_row(label) for label in row.labels or ()]
+
+
+def _tenant_ids(row: LocationChargingStation) -> list[str]:
+    return list(row.tenant_ids or ())
+
+
+def _converted(
+    attribute: str, convert: Callable[[Any], object]
+) -> Callable[[LocationChargingStation], object]:
+    get = attrgetter(attribute)
+    return lambda row: convert(get(row))
+
+
+def inventory(
+    read: str | Callable[[LocationChargingStation], object],
+    returns: object,
+    *,
+    name: str | None = None,
+    description: str | None = None,
+) -> Any:
+    """A field read from the station's inventory row (an attribute name or a function)."""
+    return _sourced(Source.INVENTORY, read, returns, name=name, description=description)
+
+
+def either(read: str, returns: object) -> Any:
+    """A field in both rows: read from whichever is at hand (the inventory if neither)."""
+    return _sourced(Source.EITHER, read, returns)
+
+
+def live(
+    read: str | Callable[[NetworkStationStatus], object],
+    returns: object,
+    *,
+    description: str | None = None,
+) -> Any:
+    """A field read from the station's live row in the network status view."""
+    return _sourced(Source.LIVE, read, returns, description=description)
+
+
+def _sourced(
+    source: Source,
+    read: str | Callable[[Any], object],
+    returns: object,
+    *,
+    name: str | None = None,
+    description: str | None = None,
+) -> Any:
+    get = attrgetter(read) if isinstance(read, str) else read
+
+    def resolve(self: Station, info: Ctx) -> object:
+        # The value at hand is returned as is; only a missing row makes the field async.
+        row = self.row_for(source)
+        if row is not None:
+            return get(row)
+        return self.load_row(info, source, get)
+
+    resolve.__annotations__ = {"info": Ctx, "return": returns}
+    return strawberry.field(
+        resolver=resolve, name=name, description=description, metadata=tagged(source)
+    )
+
 
 @strawberry.federation.type(keys=["stationId"], description="One charger (one OCPP connection).")
 class Station:
-    station_id: strawberry.ID = strawberry.field(description="Unique across ChargEye.")
+    station_id: strawberry.ID = strawberry.field(
+        description="Unique across ChargEye.", metadata=tagged(Source.EITHER)
+    )
     location_uid: strawberry.Private[str | None]
     inventory_row: strawberry.Private[LocationChargingStation | None] = None
     live_row: strawberry.Private[NetworkStationStatus | None] = None
@@ -107,158 +198,101 @@ class Station:
     @classmethod
     async def resolve_reference(cls, info: Ctx, **key: object) -> Station:
         """A router's `_entities` call: keys arrive as written in `@key` (camelCase)."""
-        row = await info.context.loaders.station_live.load(entity_key(key, "stationId"))
+        row = await info.context.loaders.stations.live(entity_key(key, "stationId"))
         return cls.from_live(row)
 
-    async def _inventory(self, info: Ctx) -> LocationChargingStation:
-        if self.inventory_row is None:
-            self.inventory_row = await info.context.loaders.station_inventory.load(
-                str(self.station_id)
-            )
-        return self.inventory_row
+    def row_for(self, source: Source) -> LocationChargingStation | NetworkStationStatus | None:
+        if source is Source.INVENTORY:
+            return self.inventory_row
+        if source is Source.LIVE:
+            return self.live_row
+        return self.live_row or self.inventory_row
 
-    async def _live(self, info: Ctx) -> NetworkStationStatus:
-        if self.live_row is None:
-            self.live_row = await info.context.loaders.station_live.load(str(self.station_id))
-        return self.live_row
+    async def load_row(self, info: Ctx, source: Source, read: Callable[[Any], object]) -> object:
+        """Load the row of `source` that this station was not built from, then read it."""
+        stations = info.context.loaders.stations
+        sid = str(self.station_id)
+        if source is not Source.LIVE:
+            self.inventory_row = await stations.inventory(sid)
+            return read(self.inventory_row)
+        self.live_row = await stations.live(sid)
+        return read(self.live_row)
 
-    # --- fields present in both sources --------------------------------------------------
-    @strawberry.field
-    async def name(self, info: Ctx) -> str | None:
-        if self.live_row is not None:
-            return self.live_row.name
-        return (
-            (await self._inventory(info)).name
-            if self.inventory_row is None
-            else self.inventory_row.name
-        )
+    # --- in both rows -----------------------------------------------------------------------
+    name = either("name", str | None)
 
-    # --- live fields (network status) ---------------------------------------------------
-    @strawberry.field(description="PUBLIC or PRIVATE, from the live network status.")
-    async def access(self, info: Ctx) -> Access | None:
-        return (await self._live(info)).access
+    # --- live (network status) ----------------------------------------------------------------
+    access = live(
+        "access", Access | None, description="PUBLIC or PRIVATE, from the live network status."
+    )
+    power_module_power_sum_kw = live(
+        "power_module_power_sum_kw",
+        float | None,
+        description="Sum of the power of the station's power modules, kW.",
+    )
 
-    @strawberry.field(description="Sum of the power of the station's power modules, kW.")
-    async def power_module_power_sum_kw(self, info: Ctx) -> float | None:
-        return (await self._live(info)).power_module_power_sum_kw
-
-    @strawberry.field(description="The station's EVSEs (connectors) with their live state.")
+    @strawberry.field(
+        description="The station's EVSEs (connectors) with their live state.",
+        metadata=tagged(Source.LIVE),
+    )
     async def evses(
         self, info: Ctx
     ) -> list[Annotated[Evse, strawberry.lazy("gateway.schema.evse")]] | None:
         from gateway.schema.evse import Evse
 
-        live = await self._live(info)
-        return [Evse.from_row(evse, station_id=live.station_id) for evse in live.evses]
+        live_row = self.live_row or await info.context.loaders.stations.live(str(self.station_id))
+        self.live_row = live_row
+        return [Evse.from_row(evse, station_id=live_row.station_id) for evse in live_row.evses]
 
-    # --- inventory fields (GET /locations/{uid}/stations) ------------------------------------
-    @strawberry.field
-    async def model(self, info: Ctx) -> str | None:
-        return (await self._inventory(info)).model
+    # --- inventory (GET /locations/{uid}/stations) --------------------------------------------
+    model = inventory("model", str | None)
+    vendor_name = inventory("vendor_name", str | None)
+    firmware_version = inventory("firmware_version", str | None)
+    max_power_kw = inventory(
+        "max_power_kw",
+        float | None,
+        description="Highest total output across all connectors at once, kW.",
+    )
+    operational_status = inventory("operational_status", StationOperationalStatus | None)
+    classification = inventory(
+        _converted("classification", StationClassification.from_row),
+        StationClassification | None,
+    )
+    manufacturing_info = inventory(
+        _converted("manufacturing_info", ManufacturingInfo.from_row), ManufacturingInfo | None
+    )
+    customer = inventory(_converted("customer", Customer.from_row), Customer | None)
+    customer_supplied_id = inventory(
+        "customer_supplied_id", str | None, description="The customer's own id for the station."
+    )
+    commissioning_required = inventory("commissioning_required", bool | None)
+    group_path = inventory("group_path", str | None)
+    license_id = inventory("license_id", str | None)
+    license_tenant_id = inventory("license_tenant_id", str | None)
+    notes = inventory("notes", str | None)
+    operator = inventory("operator", str | None)
+    station_capabilities = inventory(
+        "station_capabilities", str | None, description="Comma-separated capability names."
+    )
+    labels = inventory(_labels, list[Label] | None)
+    tenant_id_cpo = inventory("tenant_id_cpo", str | None, name="tenantIdCPO")
+    tenant_id_emsp = inventory("tenant_id_emsp", str | None, name="tenantIdEMSP")
+    tenant_id_maintenance = inventory("tenant_id_maintenance", str | None)
+    tenant_ids = inventory(_tenant_ids, list[str] | None)
 
-    @strawberry.field
-    async def vendor_name(self, info: Ctx) -> str | None:
-        return (await self._inventory(info)).vendor_name
-
-    @strawberry.field
-    async def firmware_version(self, info: Ctx) -> str | None:
-        return (await self._inventory(info)).firmware_version
-
-    @strawberry.field(description="Highest total output across all connectors at once, kW.")
-    async def max_power_kw(self, info: Ctx) -> float | None:
-        return (await self._inventory(info)).max_power_kw
-
-    @strawberry.field
-    async def operational_status(self, info: Ctx) -> StationOperationalStatus | None:
-        return (await self._inventory(info)).operational_status
-
-    @strawberry.field
-    async def classification(self, info: Ctx) -> StationClassification | None:
-        row = (await self._inventory(info)).classification
-        if row is None:
-            return None
-        return StationClassification(
-            access=row.access,
-            application_types=list(row.application_types or ()),
-            facilities=list(row.facilities or ()),
-            parking_type=row.parking_type,
-        )
-
-    @strawberry.field
-    async def manufacturing_info(self, info: Ctx) -> ManufacturingInfo | None:
-        row = (await self._inventory(info)).manufacturing_info
-        return ManufacturingInfo.from_row(row) if row else None
-
-    @strawberry.field
-    async def customer(self, info: Ctx) -> Customer | None:
-        row = (await self._inventory(info)).customer
-        return Customer(id=row.id, name=row.name) if row else None
-
-    @strawberry.field(description="The customer's own id for the station.")
-    async def customer_supplied_id(self, info: Ctx) -> str | None:
-        return (await self._inventory(info)).customer_supplied_id
-
-    @strawberry.field
-    async def commissioning_required(self, info: Ctx) -> bool | None:
-        return (await self._inventory(info)).commissioning_required
-
-    @strawberry.field
-    async def group_path(self, info: Ctx) -> str | None:
-        return (await self._inventory(info)).group_path
-
-    @strawberry.field
-    async def license_id(self, info: Ctx) -> str | None:
-        return (await self._inventory(info)).license_id
-
-    @strawberry.field
-    async def license_tenant_id(self, info: Ctx) -> str | None:
-        return (await self._inventory(info)).license_tenant_id
-
-    @strawberry.field
-    async def notes(self, info: Ctx) -> str | None:
-        return (await self._inventory(info)).notes
-
-    @strawberry.field
-    async def operator(self, info: Ctx) -> str | None:
-        return (await self._inventory(info)).operator
-
-    @strawberry.field(description="Comma-separated capability names.")
-    async def station_capabilities(self, info: Ctx) -> str | None:
-        return (await self._inventory(info)).station_capabilities
-
-    @strawberry.field
-    async def labels(self, info: Ctx) -> list[Label] | None:
-        return [Label.from_row(label) for label in (await self._inventory(info)).labels or ()]
-
-    @strawberry.field(name="tenantIdCPO")
-    async def tenant_id_cpo(self, info: Ctx) -> str | None:
-        return (await self._inventory(info)).tenant_id_cpo
-
-    @strawberry.field(name="tenantIdEMSP")
-    async def tenant_id_emsp(self, info: Ctx) -> str | None:
-        return (await self._inventory(info)).tenant_id_emsp
-
-    @strawberry.field
-    async def tenant_id_maintenance(self, info: Ctx) -> str | None:
-        return (await self._inventory(info)).tenant_id_maintenance
-
-    @strawberry.field
-    async def tenant_ids(self, info: Ctx) -> list[str] | None:
-        return list((await self._inventory(info)).tenant_ids or ())
-
-    # --- relations ----------------------------------------------------------------------
-    @strawberry.field
+    # --- relations ----------------------------------------------------------------------------
+    @strawberry.field(metadata=tagged(Source.EITHER))
     async def location(
         self, info: Ctx
     ) -> Annotated[Location, strawberry.lazy("gateway.schema.location")] | None:
         from gateway.schema.location import Location
 
-        uid = self.location_uid or await info.context.loaders.location_of_station(
-            str(self.station_id)
-        )
-        return await Location.load(info, uid)
+        return await Location.load(info, await self._location_uid(info))
 
-    @strawberry.field(description="Hardware errors this station raised, newest first.")
+    @strawberry.field(
+        description="Hardware errors this station raised, newest first.",
+        metadata=tagged(Source.EITHER),
+    )
     async def hardware_errors(
         self,
         info: Ctx,
@@ -269,11 +303,18 @@ class Station:
     ) -> (
         Annotated[HardwareErrorConnection, strawberry.lazy("gateway.schema.hardware_error")] | None
     ):
-        from gateway.schema.hardware_error import hardware_error_connection
+        from gateway.schema.hardware_error import HARDWARE_ERRORS, HardwareErrorFilter
 
-        uid = self.location_uid or await info.context.loaders.location_of_station(
-            str(self.station_id)
+        uid = await self._location_uid(info)
+        query = (filter or HardwareErrorFilter()).query(
+            within=(uid,), station_id=str(self.station_id)
         )
-        return await hardware_error_connection(
-            info, first, after, filter, location_uids=[uid], station_id=str(self.station_id)
-        )
+        return await HARDWARE_ERRORS.page(info, query, first, after)
+
+    async def _location_uid(self, info: Ctx) -> str:
+        if self.location_uid:
+            return self.location_uid
+        return await info.context.loaders.stations.location_of(str(self.station_id))
+
+
+STATION_SOURCES = FieldSources(Station)

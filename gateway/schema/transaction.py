@@ -7,24 +7,17 @@ Fields a source does not have are null.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING as _TC
-
-if _TC:
-    from gateway.upstream.models import TransactionRecord
-
 from datetime import datetime
 from typing import TYPE_CHECKING, Annotated
 
-import msgspec
 import strawberry
 from strawberry.types import Info
 
 from gateway.context import Context
-from gateway.errors import BadUserInput, NotFound
-from gateway.schema.connection import Connection
+from gateway.errors import NotFound
+from gateway.loaders.queries import EvseTransactionQuery, TransactionQuery
+from gateway.schema.connection import Connection, Paged
 from gateway.schema.enums import TechnicalFailClassification, TxStatus
-from gateway.schema.filters import TransactionFilter, classifications, location_ids, time_window
-from gateway.schema.paged import paged_connection
 from gateway.upstream.models import (
     ConnectorTransaction,
     NetworkStatusTransaction,
@@ -34,7 +27,6 @@ from gateway.upstream.models import (
 from gateway.upstream.models import (
     EvIdentify as EvIdentifyRow,
 )
-from gateway.upstream.pages import Page
 
 if TYPE_CHECKING:
     from gateway.schema.evse import Evse
@@ -166,13 +158,12 @@ class Transaction:
 
         if self.evse_id is None:
             return None
-        loaders = info.context.loaders
         if self.station_id is not None:
             return await Evse.load(info, self.station_id, self.evse_id)
         if self.location_uid is None:
             return None
         try:
-            station_id, row = await loaders.evse_of_transaction(
+            station_id, row = await info.context.loaders.transactions.evse_of(
                 self.location_uid, self.evse_id, str(self.tx_id)
             )
         except NotFound:
@@ -187,7 +178,7 @@ class Transaction:
 
         uid = self.location_uid
         if uid is None and self.station_id is not None:
-            uid = await info.context.loaders.location_of_station(self.station_id)
+            uid = await info.context.loaders.stations.location_of(self.station_id)
         return await Location.load(info, uid) if uid is not None else None
 
 
@@ -196,99 +187,18 @@ class TransactionConnection(Connection[Transaction]):
     pass
 
 
-async def transaction_connection(
-    info: Ctx,
-    first: int,
-    after: str | None,
-    filter: TransactionFilter | None,
-    *,
-    location_uids: list[str] | None = None,
-) -> TransactionConnection:
-    """Network transactions, newest first, for the filter (and a parent's locations)."""
-    filter = filter or TransactionFilter()
-    uids = location_uids if location_uids is not None else location_ids(filter.location_ids)
-    start, end = time_window(filter.started_from, filter.started_before)
-    classes = classifications(filter.technical_fail_classifications)
-    upstream = info.context.upstream
-    deadline = info.context.deadline
-
-    async def fetch(token: str, page_token: str | None) -> Page[NetworkStatusTransaction]:
-        return await upstream.network_transactions_page(
-            token=token,
-            location_uids=uids,
-            start=start,
-            end=end,
-            classifications=classes,
-            page_token=page_token,
-            deadline=deadline,
-        )
-
-    key = msgspec.json.encode([uids, start, end, classes]).decode()
-    return await paged_connection(
-        info,
+NETWORK_TRANSACTIONS: Paged[TransactionQuery, NetworkStatusTransaction, TransactionConnection] = (
+    Paged(
         TransactionConnection,
-        list_name="transactions",
-        filter_key=key,
-        upstream_key=key,
-        first=first,
-        after=after,
-        fetch=fetch,
-        node=Transaction.from_network,
-        row_key=_network_tx_key,
+        "transactions",
+        lambda loaders, query, start, first: loaders.transactions.network(query, start, first),
+        Transaction.from_network,
     )
-
-
-async def evse_transaction_connection(
-    info: Ctx,
-    first: int,
-    after: str | None,
-    filter: TransactionFilter | None,
-    *,
-    station_id: str,
-    evse_id: str,
-) -> TransactionConnection:
-    """An EVSE's sessions, from the Transactions API's per-station list.
-
-    The network view cannot serve this: its rows name no station, and an EVSE id is
-    unique only within its station. The station list is filtered to the EVSE here.
-    """
-    filter = filter or TransactionFilter()
-    if filter.location_ids is not None:
-        raise BadUserInput("`locationIds` does not apply to one EVSE.", field="locationIds")
-    start, end = time_window(filter.started_from, filter.started_before)
-    classes = classifications(filter.technical_fail_classifications)
-    upstream = info.context.upstream
-    deadline = info.context.deadline
-
-    def keep(row: TransactionRecord) -> bool:
-        if row.evse_id != evse_id:
-            return False
-        return classes is None or row.technical_fail_classification in classes
-
-    async def fetch(token: str, page_token: str | None) -> Page[TransactionRecord]:
-        return await upstream.station_transactions_page(
-            station_id, token=token, start=start, end=end, page_token=page_token, deadline=deadline
-        )
-
-    upstream_key = msgspec.json.encode([station_id, start, end]).decode()
-    return await paged_connection(
-        info,
-        TransactionConnection,
-        list_name="evseTransactions",
-        filter_key=msgspec.json.encode([station_id, evse_id, start, end, classes]).decode(),
-        upstream_key=upstream_key,
-        first=first,
-        after=after,
-        fetch=fetch,
-        node=Transaction.from_record,
-        row_key=_record_key,
-        keep=keep,
-    )
-
-
-def _network_tx_key(row: NetworkStatusTransaction) -> str:
-    return row.tx_id
-
-
-def _record_key(row: TransactionRecord) -> str:
-    return row.tx_id
+)
+# An EVSE's sessions, from its station's list in the Transactions API.
+EVSE_TRANSACTIONS: Paged[EvseTransactionQuery, TransactionRecord, TransactionConnection] = Paged(
+    TransactionConnection,
+    "evseTransactions",
+    lambda loaders, query, start, first: loaders.transactions.of_evse(query, start, first),
+    Transaction.from_record,
+)
