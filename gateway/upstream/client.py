@@ -15,7 +15,7 @@ import asyncio
 import logging
 from collections.abc import AsyncGenerator, Awaitable, Callable, Sequence
 from datetime import datetime
-from typing import Final, TypeVar
+from typing import Any, Final, TypeVar
 from urllib.parse import quote
 
 import httpx
@@ -63,6 +63,7 @@ __all__ = ["Page", "RetryPolicy", "UpstreamClient", "build_http_client", "walk"]
 logger: Final = logging.getLogger("gateway.upstream")
 
 T = TypeVar("T")
+A = TypeVar("A")
 
 REFRESH_ACCESS_TOKEN: Final = Operation.of("refreshAccessToken", contract.REFRESH_ACCESS_TOKEN)
 GET_LOCATIONS: Final = Operation.of("getLocations", contract.LIST_LOCATIONS)
@@ -218,9 +219,7 @@ class UpstreamClient:
         params = _filter_params(location_uids)
         if params is None:
             return Page(rows=())
-        _add_page_token(params, page_token)
-        response = await self._sender.send(op, token=token, params=params, deadline=deadline)
-        answer = _decode(op, response, NetworkStatusPage)
+        answer = await self._page(op, NetworkStatusPage, token, params, page_token, deadline)
         return Page.of(answer.locations, answer.pagination_token)
 
     async def currently_used_power(
@@ -253,9 +252,7 @@ class UpstreamClient:
         params = _filter_params(location_uids)
         if params is None:
             return Page(rows=())
-        _add_page_token(params, page_token)
-        response = await self._sender.send(op, token=token, params=params, deadline=deadline)
-        answer = _decode(op, response, HardwareErrorsPage)
+        answer = await self._page(op, HardwareErrorsPage, token, params, page_token, deadline)
         return Page.of(answer.errors, answer.pagination_token)
 
     async def problematic_sessions_page(
@@ -274,9 +271,7 @@ class UpstreamClient:
         if params is None:
             return Page(rows=())
         _add_window(params, start, end)
-        _add_page_token(params, page_token)
-        response = await self._sender.send(op, token=token, params=params, deadline=deadline)
-        answer = _decode(op, response, ProblematicSessionsPage)
+        answer = await self._page(op, ProblematicSessionsPage, token, params, page_token, deadline)
         return Page.of(answer.sessions, answer.pagination_token)
 
     async def network_transactions_page(
@@ -305,9 +300,7 @@ class UpstreamClient:
                 raise ValueError("UNKNOWN is not a classification the upstream can filter by")
             values = [c.value for c in classifications]
             params += contract.array_param(contract.TECHNICAL_FAIL_CLASSIFICATION_PARAM, values)
-        _add_page_token(params, page_token)
-        response = await self._sender.send(op, token=token, params=params, deadline=deadline)
-        answer = _decode(op, response, NetworkTransactionsPage)
+        answer = await self._page(op, NetworkTransactionsPage, token, params, page_token, deadline)
         return Page.of(answer.transactions, answer.pagination_token)
 
     # --- Charging Stations API -------------------------------------------------------
@@ -394,77 +387,31 @@ class UpstreamClient:
             raise NotFound("Transaction", tx_id, operation=op.id)
         return transaction
 
-    # --- walkers: every row of a paged view, fetching pages only on demand -------------
-
-    def iter_network_status(
+    async def _page(
         self,
-        *,
+        op: Operation,
+        answer: type[A],
         token: str,
-        location_uids: Sequence[str] | None = None,
-        deadline: float | None = None,
-    ) -> AsyncGenerator[NetworkLocationStatus, None]:
-        async def fetch(page_token: str | None) -> Page[NetworkLocationStatus]:
-            return await self.network_status_page(
-                token=token, location_uids=location_uids, page_token=page_token, deadline=deadline
-            )
+        params: QueryParams,
+        page_token: str | None,
+        deadline: float | None,
+    ) -> A:
+        """One page of a `paginationToken` view, decoded into its wrapper record."""
+        _add_page_token(params, page_token)
+        response = await self._sender.send(op, token=token, params=params, deadline=deadline)
+        return _decode(op, response, answer)
 
-        return walk(fetch)
+    # --- walker: every row of a paged view, fetching pages only on demand --------------
 
-    def iter_hardware_errors(
-        self,
-        *,
-        token: str,
-        location_uids: Sequence[str] | None = None,
-        deadline: float | None = None,
-    ) -> AsyncGenerator[HardwareError, None]:
-        async def fetch(page_token: str | None) -> Page[HardwareError]:
-            return await self.hardware_errors_page(
-                token=token, location_uids=location_uids, page_token=page_token, deadline=deadline
-            )
+    def iter_rows(
+        self, page: Callable[..., Awaitable[Page[T]]], /, **arguments: Any
+    ) -> AsyncGenerator[T, None]:
+        """Every row of a paged view, in order: `page` is one of the `*_page` methods above
+        and `arguments` its arguments but `page_token`. A page is fetched only when its
+        rows are reached (see `walk`)."""
 
-        return walk(fetch)
-
-    def iter_problematic_sessions(
-        self,
-        *,
-        token: str,
-        location_uids: Sequence[str] | None = None,
-        start: datetime | None = None,
-        end: datetime | None = None,
-        deadline: float | None = None,
-    ) -> AsyncGenerator[NetworkStatusSession, None]:
-        async def fetch(page_token: str | None) -> Page[NetworkStatusSession]:
-            return await self.problematic_sessions_page(
-                token=token,
-                location_uids=location_uids,
-                start=start,
-                end=end,
-                page_token=page_token,
-                deadline=deadline,
-            )
-
-        return walk(fetch)
-
-    def iter_network_transactions(
-        self,
-        *,
-        token: str,
-        location_uids: Sequence[str] | None = None,
-        start: datetime | None = None,
-        end: datetime | None = None,
-        classifications: Sequence[TechnicalFailClassification] | None = None,
-        deadline: float | None = None,
-    ) -> AsyncGenerator[NetworkStatusTransaction, None]:
-        async def fetch(page_token: str | None) -> Page[NetworkStatusTransaction]:
-            return await self.network_transactions_page(
-                token=token,
-                location_uids=location_uids,
-                start=start,
-                end=end,
-                classifications=classifications,
-                page_token=page_token,
-                deadline=deadline,
-            )
+        async def fetch(page_token: str | None) -> Page[T]:
+            return await page(page_token=page_token, **arguments)
 
         return walk(fetch)
 

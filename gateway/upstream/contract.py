@@ -84,6 +84,13 @@ def is_last_page(token: str | None) -> bool:
     """Inferred: a null, empty or absent `paginationToken` ends the walk."""
     return not token
 
+# Inferred, and relied on: a `paginationToken` names the position after the last row of its
+# page (keyset paging, as DynamoDB-style APIs do), not an offset. Where a GraphQL page ends
+# exactly on an upstream page boundary, its cursor holds the next token alone, with no row
+# key to resynchronise on (`gateway/paging.py`); rows arriving at the top of the list
+# meanwhile do not move where a keyset token resumes. Were the tokens offsets, such a
+# cursor could repeat rows, and the position would need the last row's key as well.
+
 
 # Inferred: the upstream's page size is not documented and callers cannot set it. This is
 # our guess at rows per page, used only to estimate what a query costs, never to page.
@@ -96,8 +103,3 @@ MAX_FILTERED_PAGES: Final = 10
 
 # --- auth -----------------------------------------------------------------------------------
 BEARER_SCHEME: Final = "Bearer"
-# Documented lifetime of an access token from the refresh exchange.
-ACCESS_TOKEN_LIFETIME_S: Final = 8 * 60 * 60
-
-# --- errors (the error body format is not documented) ---------------------------------------
-ERROR_MESSAGE_KEYS: Final = ("message", "error")
