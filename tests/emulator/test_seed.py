@@ -3,7 +3,6 @@ itself (live state, history, sessions and errors tell one story)."""
 
 from __future__ import annotations
 
-import time
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 
@@ -22,18 +21,6 @@ def test_the_same_seed_gives_the_same_network() -> None:
     assert again == seed()
     other = build_seed.__wrapped__(8, FIXED_NOW)
     assert other.locations != again.locations
-
-
-def test_drawing_a_network_is_fast() -> None:
-    best = min(_timed(lambda: build_seed.__wrapped__(11, FIXED_NOW)) for _ in range(2))
-    assert best < 0.5
-
-
-def _timed(work: object) -> float:
-    assert callable(work)
-    started = time.perf_counter()
-    work()
-    return time.perf_counter() - started
 
 
 def test_the_network_has_a_realistic_size() -> None:
