@@ -31,16 +31,22 @@ DEMO_EMULATOR_PORT = 8001
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     env = os.environ
-    # The gateway's own loggers (upstream failures, masked errors) at the configured level.
-    level = env.get("GATEWAY_LOG_LEVEL", "info").upper()
-    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
     if args.command == "export-schema":
         sys.stdout.write(export_sdl())
         return 0
-    if args.command == "serve":
+    if args.command == "emulator":
+        _configure_logging("info")
+        config = _emulator_config(env, args)
+        host = args.host or env.get(EMULATOR_ENV_PREFIX + "HOST", "127.0.0.1")
+        port = args.port or int(env.get(EMULATOR_ENV_PREFIX + "PORT", DEMO_EMULATOR_PORT))
+        uvicorn.run(create_emulator_app(config), host=host, port=port, log_level="info")
+        return 0
+    upstream_url = args.upstream_url or env.get("GATEWAY_UPSTREAM_URL")
+    if args.command == "serve" or (args.command == "start" and upstream_url):
         settings = Settings.from_env(
             env, host=args.host, port=args.port, upstream_url=args.upstream_url
         )
+        _configure_logging(settings.log_level)
         uvicorn.run(
             create_app(settings),
             host=settings.host,
@@ -48,15 +54,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             log_level=settings.log_level,
         )
         return 0
-    if args.command == "emulator":
-        config = _emulator_config(env, args)
-        host = args.host or env.get(EMULATOR_ENV_PREFIX + "HOST", "127.0.0.1")
-        port = args.port or int(env.get(EMULATOR_ENV_PREFIX + "PORT", DEMO_EMULATOR_PORT))
-        uvicorn.run(create_emulator_app(config), host=host, port=port, log_level="info")
-        return 0
-    if args.command == "start" and env.get("GATEWAY_UPSTREAM_URL"):
-        return main(["serve"])
     return asyncio.run(_demo(env, args))
+
+
+def _configure_logging(level: str) -> None:
+    """The gateway's own loggers (upstream failures, masked errors) at `level`."""
+    logging.basicConfig(level=level.upper(), format="%(levelname)s %(name)s: %(message)s")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -83,6 +86,10 @@ def _parser() -> argparse.ArgumentParser:
         demo.add_argument("--host")
         demo.add_argument("--port", type=int)
         demo.add_argument("--emulator-port", type=int)
+        if name == "start":
+            demo.add_argument("--upstream-url", help="serve against this ChargEye base URL")
+        else:
+            demo.set_defaults(upstream_url=None)
 
     commands.add_parser("export-schema", help="print the GraphQL SDL")
     return parser
@@ -122,6 +129,7 @@ async def _demo(env: Mapping[str, str], args: argparse.Namespace) -> int:
         port=args.port,
         upstream_url=f"http://127.0.0.1:{emulator_port}",
     )
+    _configure_logging(settings.log_level)
     if not settings.cors_origins:
         # GraphiQL is served by the gateway itself; allow it under both loopback names.
         origins = (f"http://127.0.0.1:{settings.port}", f"http://localhost:{settings.port}")

@@ -84,11 +84,15 @@ def test_demo_serves_graphql_prints_tokens_and_stops_on_ctrl_c() -> None:
         process.stdout.close()
 
 
-def test_start_serves_alone_when_an_upstream_url_is_set() -> None:
-    port = free_port()
-    env = {**os.environ, "GATEWAY_UPSTREAM_URL": "http://127.0.0.1:9", "GATEWAY_PORT": str(port)}
+def test_start_serves_alone_when_an_upstream_url_is_set_and_keeps_its_flags() -> None:
+    port, unused = free_port(), free_port()
+    env = {
+        **os.environ,
+        "GATEWAY_UPSTREAM_URL": "http://127.0.0.1:9",
+        "GATEWAY_PORT": str(unused),  # the flag below wins
+    }
     process = subprocess.Popen(
-        [sys.executable, "-m", "gateway", "start"],
+        [sys.executable, "-m", "gateway", "start", "--port", str(port)],
         cwd=ROOT,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
