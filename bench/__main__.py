@@ -12,7 +12,7 @@ import sys
 from collections.abc import Callable, Coroutine
 from typing import Any
 
-from bench import calls, compression, load, network
+from bench import calls, compression, cost, load, network
 
 # A report returns None, or False when what it measured is a failure (exit status 1).
 Report = Callable[[], Coroutine[Any, Any, bool | None]]
@@ -20,6 +20,7 @@ Report = Callable[[], Coroutine[Any, Any, bool | None]]
 REPORTS: dict[str, Report] = {
     "calls": calls.main,
     "compression": compression.main,
+    "cost": cost.main,
     "load": load.main,
     "network": network.main,
 }

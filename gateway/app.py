@@ -20,12 +20,16 @@ from gateway.context import Context
 from gateway.http.auth import bearer_token
 from gateway.http.middleware import http_middleware
 from gateway.http.view import ConformantGraphQL
+from gateway.idempotency import IdempotencyStore, MemoryIdempotencyStore
+from gateway.loaders.shape import ShapeBook
 from gateway.schema.build import build_schema
 from gateway.upstream.client import RetryPolicy, UpstreamClient, build_http_client
 
 
 class AppState(TypedDict):
     upstream: UpstreamClient
+    shapes: ShapeBook
+    idempotency: IdempotencyStore
 
 
 class GatewayGraphQL(ConformantGraphQL[Context, None]):
@@ -41,7 +45,15 @@ class GatewayGraphQL(ConformantGraphQL[Context, None]):
         self, request: Request | WebSocket, response: Response | WebSocket
     ) -> Context:
         upstream: UpstreamClient = request.state.upstream
-        return Context.build(self.settings, upstream, bearer_token(request))
+        token = bearer_token(request)
+        return Context.build(
+            self.settings,
+            upstream,
+            token,
+            shape=request.state.shapes.of(token),
+            idempotency=request.state.idempotency,
+            report_cost=request.headers.get("x-gateway-cost") == "1",
+        )
 
     async def execute_single(
         self,
@@ -52,6 +64,7 @@ class GatewayGraphQL(ConformantGraphQL[Context, None]):
         root_value: None,
         request_data: GraphQLRequestData,
     ) -> ExecutionResult:
+        context.operation_name = request_data.operation_name
         try:
             return await super().execute_single(
                 request, request_adapter, sub_response, context, root_value, request_data
@@ -78,7 +91,9 @@ def create_app(settings: Settings) -> Starlette:
                     settings.upstream_url,
                     policy=RetryPolicy(max_attempts=settings.upstream_retry_attempts),
                     max_concurrency=settings.upstream_max_concurrency,
-                )
+                ),
+                "shapes": ShapeBook(),
+                "idempotency": MemoryIdempotencyStore(window_s=settings.idempotency_window_s),
             }
 
     async def health(request: Request) -> Response:

@@ -31,6 +31,15 @@ class Settings:
     max_query_tokens: int = 5000
     max_root_fields: int = 20
     max_upstream_cost: int = 500
+    # Upstream calls one request may make before it is stopped (0: the cost limit).
+    max_upstream_calls: int = 0
+    # Pages one network status walk may read (whole-network views walk every page).
+    max_walk_pages: int = 100
+    # Rows per upstream page the cost estimate and list walks take (ChargEye does not say).
+    upstream_page_size: int = 50
+    max_entities: int = 100
+    # How long an idempotency key of `createLocation` is remembered.
+    idempotency_window_s: float = 24 * 3600
     max_body_bytes: int = 1_000_000
     graphiql: bool = True
     # Cursor HMAC key. A random one per process is safe but makes cursors die on restart

@@ -8,7 +8,8 @@ from dataclasses import dataclass
 from gateway.config import Settings
 from gateway.cursors import CursorCodec
 from gateway.errors import BadUserInput
-from gateway.loaders import Loaders
+from gateway.idempotency import IdempotencyStore
+from gateway.loaders import Limits, Loaders, NetworkShape
 from gateway.upstream.client import UpstreamClient
 
 
@@ -16,11 +17,32 @@ from gateway.upstream.client import UpstreamClient
 class Context:
     settings: Settings
     loaders: Loaders
+    report_cost: bool = False  # answer `extensions.cost` (header `X-Gateway-Cost: 1`)
+    # The `operationName` the request gave (Strawberry would default to the first one).
+    operation_name: str | None = None
 
     @classmethod
-    def build(cls, settings: Settings, upstream: UpstreamClient, token: str | None) -> Context:
+    def build(
+        cls,
+        settings: Settings,
+        upstream: UpstreamClient,
+        token: str | None,
+        *,
+        shape: NetworkShape | None = None,
+        idempotency: IdempotencyStore | None = None,
+        report_cost: bool = False,
+    ) -> Context:
         deadline = time.monotonic() + settings.request_deadline_s
-        return cls(settings, Loaders(upstream, token, deadline))
+        limits = Limits(
+            page_size=settings.upstream_page_size,
+            max_walk_pages=settings.max_walk_pages,
+            max_calls=settings.max_upstream_calls or settings.max_upstream_cost,
+            max_page_size=settings.max_page_size,
+        )
+        loaders = Loaders(
+            upstream, token, deadline, limits=limits, shape=shape, idempotency=idempotency
+        )
+        return cls(settings, loaders, report_cost)
 
     def cursors(self, list_name: str, filter_key: str = "") -> CursorCodec:
         """Cursors of one list and filter, for this caller (bound to its token)."""

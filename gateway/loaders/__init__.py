@@ -11,13 +11,16 @@ The upstream calls each relation costs for N parents are listed in the README
 
 from __future__ import annotations
 
-from gateway.loaders.caller import Caller
+from gateway.idempotency import IdempotencyStore
+from gateway.loaders.caller import CallBudget, Caller
 from gateway.loaders.hardware_errors import HardwareErrorLoaders
+from gateway.loaders.limits import Limits
 from gateway.loaders.locations import LocationLoaders
 from gateway.loaders.network_status import NetworkStatusLoaders
 from gateway.loaders.power import PowerLoaders
 from gateway.loaders.scope import RequestScope
 from gateway.loaders.sessions import SessionLoaders
+from gateway.loaders.shape import NetworkShape
 from gateway.loaders.station_index import StationIndex
 from gateway.loaders.stations import StationLoaders
 from gateway.loaders.transactions import TransactionLoaders
@@ -28,21 +31,40 @@ from gateway.upstream.client import UpstreamClient
 class Loaders:
     """Every source a request reads, sharing its caller and its scope."""
 
-    def __init__(self, upstream: UpstreamClient, token: str | None, deadline: float) -> None:
-        caller = Caller(upstream, token, deadline)
-        self.caller = caller
-        self.scope = RequestScope()
-        index = StationIndex()
-        self.locations = LocationLoaders(caller, self.scope)
-        self.network_status = NetworkStatusLoaders(caller, self.scope, learn=index.learn_status)
-        self.stations = StationLoaders(caller, self.scope, index, self.network_status)
-        self.power = PowerLoaders(caller, self.scope)
-        self.transactions = TransactionLoaders(
-            caller, self.scope, self.network_status, self.stations
+    def __init__(
+        self,
+        upstream: UpstreamClient,
+        token: str | None,
+        deadline: float,
+        *,
+        limits: Limits | None = None,
+        shape: NetworkShape | None = None,
+        idempotency: IdempotencyStore | None = None,
+    ) -> None:
+        self.limits = limits = limits or Limits()
+        self.scope = scope = RequestScope()
+        self.budget = CallBudget(limits.max_calls)
+        self.caller = caller = Caller(
+            upstream, token, deadline, scope, self.budget, shape or NetworkShape()
         )
-        self.sessions = SessionLoaders(caller, self.scope)
-        self.hardware_errors = HardwareErrorLoaders(caller, self.scope)
-        self.writer = LocationWriter(caller, self.locations)
+        index = StationIndex()
+        self.locations = LocationLoaders(caller, scope)
+        self.network_status = NetworkStatusLoaders(
+            caller, scope, learn=index.learn_status, max_pages=limits.max_walk_pages
+        )
+        self.stations = StationLoaders(caller, scope, index, self.network_status)
+        self.power = PowerLoaders(caller, scope)
+        self.transactions = TransactionLoaders(
+            caller, scope, limits, self.network_status, self.stations
+        )
+        self.sessions = SessionLoaders(caller, scope, limits)
+        self.hardware_errors = HardwareErrorLoaders(caller, scope, limits)
+        self.writer = LocationWriter(caller, self.locations, idempotency)
+
+    @property
+    def shape(self) -> NetworkShape:
+        """What the gateway has seen of this caller's network (for the cost estimate)."""
+        return self.caller.shape
 
     @property
     def token(self) -> str:
@@ -54,4 +76,4 @@ class Loaders:
         self.scope.close()
 
 
-__all__ = ["Loaders", "RequestScope"]
+__all__ = ["Limits", "Loaders", "NetworkShape", "RequestScope"]

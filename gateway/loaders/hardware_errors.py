@@ -1,7 +1,7 @@
 """Hardware errors (GET /locations/networkHardwareErrors), paged by location filter.
 
 The upstream filters by location only; station, severity and activity are filtered here,
-so such a page may need several upstream pages, at most `contract.MAX_FILTERED_PAGES`.
+so such a page may need several upstream pages (at most `Limits.filtered_pages`).
 Queries that differ only in those filters share the upstream pages.
 """
 
@@ -9,37 +9,32 @@ from __future__ import annotations
 
 from gateway.cursors import Position
 from gateway.loaders.caller import Caller
+from gateway.loaders.limits import Limits
 from gateway.loaders.pages import PagedList
 from gateway.loaders.queries import HardwareErrorQuery, LocationUids
 from gateway.loaders.scope import RequestScope
 from gateway.paging import Slice
-from gateway.upstream import contract
 from gateway.upstream.models import HardwareError
 from gateway.upstream.pages import Page
 
 
 class HardwareErrorLoaders:
-    def __init__(self, caller: Caller, scope: RequestScope) -> None:
+    def __init__(self, caller: Caller, scope: RequestScope, limits: Limits) -> None:
         self._caller = caller
         self._pages: PagedList[LocationUids, HardwareError] = PagedList(
-            self._page, scope, row_key=error_key
+            self._page, scope, limits, row_key=error_key
         )
 
     async def page(
         self, query: HardwareErrorQuery, start: Position, first: int
     ) -> Slice[HardwareError]:
-        return await self._pages.slice(
-            query.location_uids,
-            start,
-            first,
-            keep=query.keeps,
-            max_pages=contract.MAX_FILTERED_PAGES,
-        )
+        keep = query.keeps if query.filters_rows else None
+        return await self._pages.slice(query.location_uids, start, first, keep=keep)
 
     async def _page(self, uids: LocationUids, token: str | None) -> Page[HardwareError]:
         caller = self._caller
-        return await caller.upstream.hardware_errors_page(
-            token=caller.token, location_uids=uids, page_token=token, deadline=caller.deadline
+        return await caller.call(
+            caller.upstream.hardware_errors_page, location_uids=uids, page_token=token
         )
 
 

@@ -33,7 +33,8 @@ class LocationLoaders:
 
     async def _load_all(self, keys: list[str]) -> list[tuple[LocationRow, ...]]:
         caller = self._caller
-        rows = await caller.upstream.list_locations(token=caller.token, deadline=caller.deadline)
+        rows = await caller.call(caller.upstream.list_locations)
+        caller.shape.learn_locations(len(rows))
         return [rows for _ in keys]
 
     async def _load(self, uids: list[str]) -> list[LocationRow | Exception]:
@@ -41,9 +42,7 @@ class LocationLoaders:
         # One location alone is one cheap call; several are cheaper as the whole list.
         if len(uids) == 1 and not self._all.asked(EVERY):
             try:
-                row = await caller.upstream.get_location(
-                    uids[0], token=caller.token, deadline=caller.deadline
-                )
+                row = await caller.call(caller.upstream.get_location, uids[0])
             except NotFound as missing:
                 return [missing]
             return [row]

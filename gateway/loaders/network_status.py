@@ -10,21 +10,25 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from gateway.errors import NotFound
+from gateway.errors import NotFound, QueryTooComplex
 from gateway.loaders.batch import RequestLoader
 from gateway.loaders.caller import Caller
 from gateway.loaders.scope import RequestScope
 from gateway.upstream import contract
 from gateway.upstream.models import NetworkLocationStatus
+from gateway.upstream.pages import Page, walk
 
 WHOLE_NETWORK = "*"
 Learn = Callable[[NetworkLocationStatus], None]
 
 
 class NetworkStatusLoaders:
-    def __init__(self, caller: Caller, scope: RequestScope, learn: Learn) -> None:
+    def __init__(
+        self, caller: Caller, scope: RequestScope, learn: Learn, *, max_pages: int
+    ) -> None:
         self._caller = caller
         self._learn = learn
+        self._max_pages = max_pages
         self._whole: RequestLoader[str, tuple[NetworkLocationStatus, ...]] = RequestLoader(
             self._load_whole, scope
         )
@@ -44,6 +48,7 @@ class NetworkStatusLoaders:
 
     async def _load_whole(self, keys: list[str]) -> list[tuple[NetworkLocationStatus, ...]]:
         rows = await self._walk(None)
+        self._caller.shape.learn_locations(len(rows))
         return [rows for _ in keys]
 
     async def _load_locations(self, uids: list[str]) -> list[NetworkLocationStatus | Exception]:
@@ -56,15 +61,27 @@ class NetworkStatusLoaders:
         return [found.get(uid) or NotFound("Location", uid) for uid in uids]
 
     async def _walk(self, uids: list[str] | None) -> tuple[NetworkLocationStatus, ...]:
+        """Every page of the view for `uids`, at most `max_pages` of them.
+
+        A walk cut short would count a network wrongly, so a longer one is refused.
+        """
         caller = self._caller
-        upstream = caller.upstream
-        walk = upstream.iter_rows(
-            upstream.network_status_page,
-            token=caller.token,
-            location_uids=uids,
-            deadline=caller.deadline,
-        )
-        rows = tuple([row async for row in walk])
+        pages = 0
+
+        async def page(page_token: str | None) -> Page[NetworkLocationStatus]:
+            nonlocal pages
+            pages += 1
+            if pages > self._max_pages:
+                raise QueryTooComplex(
+                    f"The network status needs more than {self._max_pages} upstream pages; "
+                    "ask for fewer locations."
+                )
+            return await caller.call(
+                caller.upstream.network_status_page, location_uids=uids, page_token=page_token
+            )
+
+        rows = tuple([row async for row in walk(page)])
         for location in rows:
             self._learn(location)
+        caller.shape.learn_status(rows)
         return rows

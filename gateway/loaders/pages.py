@@ -11,6 +11,7 @@ from typing import Generic, TypeVar
 
 from gateway.cursors import Position
 from gateway.loaders.batch import RequestLoader, each
+from gateway.loaders.limits import Limits
 from gateway.loaders.scope import RequestScope
 from gateway.paging import Slice, slice_upstream
 from gateway.upstream.pages import Page
@@ -25,9 +26,15 @@ class PagedList(Generic[Q, Row]):
     """Pages of one upstream list for any query `Q` (a frozen, hashable filter record)."""
 
     def __init__(
-        self, fetch: FetchPage[Q, Row], scope: RequestScope, *, row_key: Callable[[Row], str]
+        self,
+        fetch: FetchPage[Q, Row],
+        scope: RequestScope,
+        limits: Limits,
+        *,
+        row_key: Callable[[Row], str],
     ) -> None:
         self._fetch = fetch
+        self._limits = limits
         self._row_key = row_key
         self._pages: RequestLoader[tuple[Q, str | None], Page[Row]] = RequestLoader(
             each(self._fetch_page), scope
@@ -40,12 +47,15 @@ class PagedList(Generic[Q, Row]):
         first: int,
         *,
         keep: Callable[[Row], bool] | None = None,
-        max_pages: int | None = None,
     ) -> Slice[Row]:
         """`first` rows from `start`, reading only the upstream pages they need.
 
-        `keep` filters rows the upstream cannot filter; `max_pages` bounds such a walk.
+        `keep` filters rows the upstream cannot filter. Either walk is bounded
+        (`Limits.list_pages`, `Limits.filtered_pages`): a page that runs out of pages
+        answers what it found, with `hasNextPage` and a cursor to resume from.
         """
+        limits = self._limits
+        max_pages = limits.max_list_pages(first) if keep is None else limits.filtered_pages(first)
 
         async def page(token: str | None) -> Page[Row]:
             fetched = await self._pages.load((query, token))

@@ -50,6 +50,4 @@ class PowerLoaders:
 
     async def _fetch(self, uids: list[str] | None) -> tuple[LocationPower, ...]:
         caller = self._caller
-        return await caller.upstream.currently_used_power(
-            token=caller.token, location_uids=uids, deadline=caller.deadline
-        )
+        return await caller.call(caller.upstream.currently_used_power, location_uids=uids)

@@ -19,18 +19,37 @@ from gateway.upstream import contract
 from gateway.upstream.models import HardwareError, TechnicalFailClassification, TransactionRecord
 
 LocationUids = tuple[str, ...] | None  # None: every location the caller may see
+MAX_FILTER_TEXT = 200  # ours: longer than any name, city or severity the upstream holds
 
 
 def location_uids(ids: Iterable[str] | None, *, field: str = "locationIds") -> LocationUids:
     """A location filter: distinct, sorted, and no longer than one upstream call takes."""
     if ids is None:
         return None
-    given = [str(uid) for uid in ids]
+    given = checked_ids(ids, field=field)
     if len(given) > contract.MAX_IDS_PER_CALL:
         raise BadUserInput(
             f"At most {contract.MAX_IDS_PER_CALL} location ids per filter.", field=field
         )
     return tuple(sorted(set(given)))
+
+
+def checked_ids(ids: Iterable[str], *, field: str) -> list[str]:
+    """Ids of a filter; one the upstream could never hold is the caller's mistake."""
+    given = [str(value) for value in ids]
+    if not all(contract.possible_id(value) for value in given):
+        raise BadUserInput(
+            f"`{field}` holds an id that cannot exist (empty, over "
+            f"{contract.MAX_ID_LENGTH} characters, or with `/`, `\\` or control characters).",
+            field=field,
+        )
+    return given
+
+
+def checked_text(value: str | None, *, field: str, limit: int = MAX_FILTER_TEXT) -> str | None:
+    if value is not None and len(value) > limit:
+        raise BadUserInput(f"`{field}` is longer than {limit} characters.", field=field)
+    return value
 
 
 def time_window(
@@ -151,6 +170,10 @@ class HardwareErrorQuery:
         within_station: str | None = None,
     ) -> HardwareErrorQuery:
         """The query, narrowed to one station's errors when `within_station` is given."""
+        if station_ids:
+            station_ids = checked_ids(station_ids, field="stationIds")
+        for severity in severities or ():
+            checked_text(severity, field="severities")
         stations = frozenset(station_ids) if station_ids else None
         if within_station is not None:
             inside = stations is None or within_station in stations

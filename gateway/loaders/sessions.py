@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from gateway.cursors import Position
 from gateway.loaders.caller import Caller
+from gateway.loaders.limits import Limits
 from gateway.loaders.pages import PagedList
 from gateway.loaders.queries import SessionQuery
 from gateway.loaders.scope import RequestScope
@@ -13,10 +14,10 @@ from gateway.upstream.pages import Page
 
 
 class SessionLoaders:
-    def __init__(self, caller: Caller, scope: RequestScope) -> None:
+    def __init__(self, caller: Caller, scope: RequestScope, limits: Limits) -> None:
         self._caller = caller
         self._pages: PagedList[SessionQuery, NetworkStatusSession] = PagedList(
-            self._page, scope, row_key=session_key
+            self._page, scope, limits, row_key=session_key
         )
 
     async def problematic(
@@ -26,13 +27,12 @@ class SessionLoaders:
 
     async def _page(self, query: SessionQuery, token: str | None) -> Page[NetworkStatusSession]:
         caller = self._caller
-        return await caller.upstream.problematic_sessions_page(
-            token=caller.token,
+        return await caller.call(
+            caller.upstream.problematic_sessions_page,
             location_uids=query.location_uids,
             start=query.start,
             end=query.end,
             page_token=token,
-            deadline=caller.deadline,
         )
 
 

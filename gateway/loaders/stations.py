@@ -78,9 +78,7 @@ class StationLoaders:
 
     async def _load_info(self, station_ids: list[str]) -> list[StationInfo | Exception]:
         caller = self._caller
-        rows = await caller.upstream.list_stations(
-            token=caller.token, station_ids=list(station_ids), deadline=caller.deadline
-        )
+        rows = await caller.call(caller.upstream.list_stations, station_ids=list(station_ids))
         found: dict[str, StationInfo] = {}
         for row in rows:
             found[row.station_id] = row
@@ -98,9 +96,8 @@ class StationLoaders:
 
     async def _fetch_inventory(self, uid: str) -> tuple[LocationChargingStation, ...]:
         caller = self._caller
-        rows = await caller.upstream.location_stations(
-            uid, token=caller.token, deadline=caller.deadline
-        )
+        rows = await caller.call(caller.upstream.location_stations, uid)
+        caller.shape.learn_inventory(rows)
         for row in rows:
             self._index.learn_location(row.station_id, uid)
         return rows
@@ -125,7 +122,8 @@ class StationLoaders:
     async def _locations_of(self, station_ids: list[str]) -> list[str | Exception]:
         """Each station's locationUid: known from earlier payloads, else GET /stations."""
         known = self._index.location_of
-        unknown = {sid for sid in station_ids if sid not in known}
+        # An id the upstream could never hold is not asked for: it is simply not found.
+        unknown = {sid for sid in station_ids if sid not in known and contract.possible_id(sid)}
         looked_up = await settle(unknown, self.info) if unknown else {}
 
         def uid_of(sid: str) -> str | Exception:

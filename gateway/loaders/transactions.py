@@ -10,13 +10,13 @@ from gateway.cursors import Position
 from gateway.errors import NotFound
 from gateway.loaders.batch import RequestLoader, each
 from gateway.loaders.caller import Caller
+from gateway.loaders.limits import Limits
 from gateway.loaders.network_status import NetworkStatusLoaders
 from gateway.loaders.pages import PagedList
 from gateway.loaders.queries import EvseTransactionQuery, StationTransactionPages, TransactionQuery
 from gateway.loaders.scope import RequestScope
 from gateway.loaders.stations import StationLoaders
 from gateway.paging import Slice
-from gateway.upstream import contract
 from gateway.upstream.models import NetworkEvseStatus, NetworkStatusTransaction, TransactionRecord
 from gateway.upstream.pages import Page
 
@@ -26,6 +26,7 @@ class TransactionLoaders:
         self,
         caller: Caller,
         scope: RequestScope,
+        limits: Limits,
         network_status: NetworkStatusLoaders,
         stations: StationLoaders,
     ) -> None:
@@ -33,10 +34,10 @@ class TransactionLoaders:
         self._status = network_status
         self._stations = stations
         self._network: PagedList[TransactionQuery, NetworkStatusTransaction] = PagedList(
-            self._network_page, scope, row_key=attrgetter("tx_id")
+            self._network_page, scope, limits, row_key=attrgetter("tx_id")
         )
         self._station: PagedList[StationTransactionPages, TransactionRecord] = PagedList(
-            self._station_page, scope, row_key=attrgetter("tx_id")
+            self._station_page, scope, limits, row_key=attrgetter("tx_id")
         )
         self._by_id: RequestLoader[str, TransactionRecord] = RequestLoader(
             each(self._fetch_one), scope
@@ -55,14 +56,13 @@ class TransactionLoaders:
 
         The network view cannot serve this: its rows name no station, and an EVSE id is
         unique only within its station. The station's list is filtered to the EVSE, so a
-        page may need several upstream pages, at most `contract.MAX_FILTERED_PAGES`.
+        page may need several upstream pages (at most `Limits.filtered_pages`).
         """
         return await self._station.slice(
             query.station_pages,
             start,
             first,
             keep=query.keeps,
-            max_pages=contract.MAX_FILTERED_PAGES,
         )
 
     async def get(self, tx_id: str) -> TransactionRecord:
@@ -98,32 +98,27 @@ class TransactionLoaders:
         self, query: TransactionQuery, token: str | None
     ) -> Page[NetworkStatusTransaction]:
         caller = self._caller
-        return await caller.upstream.network_transactions_page(
-            token=caller.token,
+        return await caller.call(
+            caller.upstream.network_transactions_page,
             location_uids=query.location_uids,
             start=query.start,
             end=query.end,
             classifications=query.classifications,
             page_token=token,
-            deadline=caller.deadline,
         )
 
     async def _station_page(
         self, query: StationTransactionPages, token: str | None
     ) -> Page[TransactionRecord]:
         caller = self._caller
-        return await caller.upstream.station_transactions_page(
+        return await caller.call(
+            caller.upstream.station_transactions_page,
             query.station_id,
-            token=caller.token,
             start=query.start,
             end=query.end,
             page_token=token,
-            deadline=caller.deadline,
         )
 
     async def _fetch_one(self, tx_id: str) -> TransactionRecord:
         caller = self._caller
-        return await caller.upstream.get_transaction(
-            tx_id, token=caller.token, deadline=caller.deadline
-        )
-
+        return await caller.call(caller.upstream.get_transaction, tx_id)

@@ -2,19 +2,26 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import strawberry
-from graphql import GraphQLError
-from strawberry.extensions import MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter
-from strawberry.types import ExecutionContext
+from graphql import GraphQLError, GraphQLSchema
+from strawberry.extensions import MaxTokensLimiter
+from strawberry.federation.schema import FederationAny
+from strawberry.types import ExecutionContext, Info
 
 from gateway.config import Settings
-from gateway.schema.cost import UpstreamCostLimiter
+from gateway.errors import BadUserInput
+from gateway.schema.costs import cost_of
 from gateway.schema.errors import ErrorCodes
 from gateway.schema.evse import Evse
+from gateway.schema.limits import Bounds, DocumentLimits
 from gateway.schema.location import Location
 from gateway.schema.mutation import Mutation
 from gateway.schema.query import Query
 from gateway.schema.station import Station
+
+ENTITY_TYPES = frozenset({"Location", "Station", "Evse"})
 
 
 class GatewaySchema(strawberry.federation.Schema):
@@ -23,25 +30,86 @@ class GatewaySchema(strawberry.federation.Schema):
     ) -> None:
         """Log nothing here: `ErrorCodes` logs each unexpected error once, with its id."""
 
+    @property
+    def graphql_schema(self) -> GraphQLSchema:
+        """The graphql-core schema Strawberry built (for the document analysis)."""
+        return self._schema
 
-def build_schema(settings: Settings | None = None) -> strawberry.federation.Schema:
+    def entities_resolver(
+        self, info: Info, representations: list[FederationAny]
+    ) -> list[FederationAny]:
+        """A router's representations, each checked before Strawberry resolves it.
+
+        Strawberry would fail the whole call with an internal error on a representation
+        that is not an object, names no or an unknown `__typename`; here each one fails
+        alone, with `BAD_USER_INPUT` at its index. Representations are copied, since
+        Strawberry takes `__typename` out of the dict it is given (the request's own).
+        """
+        results: list[Any] = []
+        for index, representation in enumerate(representations):
+            given: object = representation
+            problem = _representation_problem(given)
+            if problem is not None or not isinstance(given, dict):
+                results.append(BadUserInput(f"Representation {index}: {problem}"))
+                continue
+            [resolved] = super().entities_resolver(info, [FederationAny(dict(given))])
+            results.append(resolved)
+        return results
+
+
+def _representation_problem(representation: object) -> str | None:
+    if not isinstance(representation, dict):
+        return "it must be an object with `__typename` and the type's key fields."
+    name = representation.get("__typename")
+    if not isinstance(name, str):
+        return "`__typename` is missing."
+    if name not in ENTITY_TYPES:
+        return f"`{name[:50]}` is not an entity of this subgraph."
+    return None
+
+
+def build_schema(settings: Settings | None = None) -> GatewaySchema:
     limits = settings or Settings()
-    return GatewaySchema(
+    bounds = Bounds(
+        max_depth=limits.max_query_depth,
+        max_aliases=limits.max_aliases,
+        max_root_fields=limits.max_root_fields,
+        max_cost=limits.max_upstream_cost,
+        max_entities=limits.max_entities,
+    )
+    schema: GatewaySchema
+
+    def document_limits() -> DocumentLimits:
+        return DocumentLimits(bounds=bounds, graphql_schema=lambda: schema.graphql_schema)
+
+    schema = GatewaySchema(
         query=Query,
         mutation=Mutation,
         types=[Location, Station, Evse],
         federation_version="2.5",
         extensions=[
             # Factories, so that every request gets fresh extension state.
-            lambda: QueryDepthLimiter(max_depth=limits.max_query_depth),
-            lambda: MaxAliasesLimiter(max_alias_count=limits.max_aliases),
             lambda: MaxTokensLimiter(max_token_count=limits.max_query_tokens),
-            lambda: UpstreamCostLimiter(
-                max_cost=limits.max_upstream_cost, max_root_fields=limits.max_root_fields
-            ),
+            document_limits,
             ErrorCodes,
         ],
     )
+    _require_costs(schema)
+    return schema
+
+
+def _require_costs(schema: GatewaySchema) -> None:
+    """Every field with a resolver must declare what it costs upstream (`priced`)."""
+    unpriced = []
+    for name, concrete in schema.schema_converter.type_map.items():
+        definition = getattr(concrete, "definition", None)
+        for field in getattr(definition, "fields", ()):
+            if field.base_resolver is None or "_" in (name[0], field.python_name[0]):
+                continue  # attributes read the parent's row; federation's own fields are apart
+            if cost_of(field.metadata) is None:
+                unpriced.append(f"{name}.{field.python_name}")
+    if unpriced:
+        raise TypeError(f"fields without a declared upstream cost: {', '.join(sorted(unpriced))}")
 
 
 def export_sdl() -> str:

@@ -13,6 +13,7 @@ from gateway.context import Context
 from gateway.cursors import CursorCodec, Position
 from gateway.loaders import Loaders
 from gateway.paging import Slice
+from gateway.schema.costs import ROWS, priced
 
 NodeT = TypeVar("NodeT")
 RowT = TypeVar("RowT")
@@ -32,10 +33,13 @@ class Edge(Generic[NodeT]):
 
 @strawberry.type
 class Connection(Generic[NodeT]):
-    edges: list[Edge[NodeT]]
+    edges: list[Edge[NodeT]] = strawberry.field(metadata=priced(ROWS))
     page_info: PageInfo
 
-    @strawberry.field(description="The nodes of `edges`, for callers that need no cursors.")
+    @strawberry.field(
+        description="The nodes of `edges`, for callers that need no cursors.",
+        metadata=priced(ROWS),
+    )
     def nodes(self) -> list[NodeT]:
         return [edge.node for edge in self.edges]
 

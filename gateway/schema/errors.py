@@ -4,6 +4,12 @@ A `GatewayError` is ours and safe to show: it keeps its message and gains its co
 Anything else raised in a resolver is a bug or a leak risk (it may carry an upstream
 body or a URL): the client sees a generic message and an id that is in the log.
 Errors without an original exception are parse and validation errors and pass through.
+
+One failed upstream call is one error. A batch that fails fails every field that waited
+on it with the same exception; those errors are folded into the first, which names the
+others in `extensions.affectedPaths` (at most `MAX_AFFECTED_PATHS`, with
+`affectedCount` for all), so a page of 14 locations whose status call failed reads as one
+failure, not fourteen.
 """
 
 from __future__ import annotations
@@ -14,9 +20,10 @@ import uuid
 from graphql.error import GraphQLError
 from strawberry.extensions import MaskErrors
 
-from gateway.errors import GatewayError
+from gateway.errors import GatewayError, UpstreamError
 
 log = logging.getLogger("gateway.errors")
+MAX_AFFECTED_PATHS = 20
 
 
 class ErrorCodes(MaskErrors):
@@ -24,10 +31,23 @@ class ErrorCodes(MaskErrors):
         super().__init__(error_message="Internal server error.")
 
     def _process_errors(self, errors: list[GraphQLError]) -> list[GraphQLError]:
-        return [_with_code(error) for error in errors]
+        return [_with_code(first, others) for first, others in _by_failure(errors)]
 
 
-def _with_code(error: GraphQLError) -> GraphQLError:
+def _by_failure(errors: list[GraphQLError]) -> list[tuple[GraphQLError, list[GraphQLError]]]:
+    """Errors grouped by the upstream failure that caused them, in first-seen order."""
+    groups: dict[int, tuple[GraphQLError, list[GraphQLError]]] = {}
+    for error in errors:
+        original = error.original_error
+        key = id(original) if isinstance(original, UpstreamError) else id(error)
+        if key in groups:
+            groups[key][1].append(error)
+        else:
+            groups[key] = (error, [])
+    return list(groups.values())
+
+
+def _with_code(error: GraphQLError, others: list[GraphQLError] | None = None) -> GraphQLError:
     original = error.original_error
     if isinstance(original, GraphQLError):  # a variable that does not fit its type
         return _copy(error, error.message, {"code": "BAD_USER_INPUT"})
@@ -36,7 +56,12 @@ def _with_code(error: GraphQLError) -> GraphQLError:
             return error
         return _copy(error, error.message, {"code": "GRAPHQL_VALIDATION_FAILED"})
     if isinstance(original, GatewayError):
-        return _copy(error, original.message, original.extensions())
+        extensions = original.extensions()
+        if others:
+            paths = [other.path for other in others[:MAX_AFFECTED_PATHS]]
+            extensions["affectedPaths"] = paths
+            extensions["affectedCount"] = len(others) + 1
+        return _copy(error, original.message, extensions)
     error_id = uuid.uuid4().hex[:12]
     log.error("unexpected error %s at %s", error_id, error.path, exc_info=original)
     return _copy(

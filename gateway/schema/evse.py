@@ -8,7 +8,18 @@ import strawberry
 from strawberry.types import Info
 
 from gateway.context import Context
-from gateway.errors import NotFound, UpstreamError
+from gateway.errors import NotFound
+from gateway.schema.costs import (
+    LOCATION_BY_ID,
+    Ask,
+    Charge,
+    Cost,
+    Level,
+    batches,
+    filtered_pages,
+    first_of,
+    priced,
+)
 from gateway.schema.enums import EvseStatus, EvseType, TxStatus
 from gateway.schema.federation import entity_key
 from gateway.upstream.models import NetworkEvseStatus
@@ -20,6 +31,42 @@ if TYPE_CHECKING:
     from gateway.schema.transaction import Transaction, TransactionConnection
 
 Ctx = Info[Context, None]
+
+
+# --- what the relations of an EVSE cost upstream (see gateway/schema/costs.py) -------------
+def _station_below(level: Level, ask: Ask) -> Level:
+    # EVSEs come from status trees, which hold their stations: looking one up is free.
+    return Level(parents=level.stations, locations=level.locations, stations=level.stations)
+
+
+def _stations_api(level: Level, ask: Ask) -> Charge:
+    # The running session's details: GET /stations, batched by station.
+    return Charge(batches(min(level.parents, level.stations)), shared="stations api")
+
+
+def _session_below(level: Level, ask: Ask) -> Level:
+    return Level(
+        parents=level.parents,
+        locations=level.locations,
+        stations=level.stations,
+        station_known=True,
+    )
+
+
+def _station_lists(level: Level, ask: Ask) -> Charge:
+    # The station's list in the Transactions API, filtered to the EVSE: EVSEs of one
+    # station share its pages.
+    return Charge(min(level.parents, level.stations) * filtered_pages(ask))
+
+
+def _session_rows(level: Level, ask: Ask) -> Level:
+    return Level(
+        parents=level.parents,
+        page=first_of(ask),
+        locations=level.locations,
+        stations=level.stations,
+        station_known=True,
+    )
 
 
 @strawberry.federation.type(
@@ -61,11 +108,14 @@ class Evse:
         return cls.from_row(row, station_id=station_id)
 
     @classmethod
-    async def resolve_reference(cls, info: Ctx, **key: object) -> Evse | None:
-        """A router's `_entities` call: keys arrive as written in `@key` (camelCase)."""
-        return await cls.load(info, entity_key(key, "stationId"), entity_key(key, "evseId"))
+    async def resolve_reference(cls, info: Ctx, **key: object) -> Evse:
+        """A router's `_entities` call: keys arrive as written in `@key` (camelCase); an
+        EVSE the caller cannot see is `NOT_FOUND` at its index."""
+        station_id, evse_id = entity_key(key, "stationId"), entity_key(key, "evseId")
+        row = await info.context.loaders.stations.evse((station_id, evse_id))
+        return cls.from_row(row, station_id=station_id)
 
-    @strawberry.field
+    @strawberry.field(metadata=priced(Cost(below=_station_below)))
     async def station(
         self, info: Ctx
     ) -> Annotated[Station, strawberry.lazy("gateway.schema.station")] | None:
@@ -77,16 +127,22 @@ class Evse:
             return None
         return Station.from_live(row)
 
-    @strawberry.field
+    @strawberry.field(metadata=priced(LOCATION_BY_ID))
     async def location(
         self, info: Ctx
     ) -> Annotated[Location, strawberry.lazy("gateway.schema.location")] | None:
         from gateway.schema.location import Location
 
-        uid = await info.context.loaders.stations.location_of(str(self.station_id))
+        try:
+            uid = await info.context.loaders.stations.location_of(str(self.station_id))
+        except NotFound:
+            return None
         return await Location.load(info, uid)
 
-    @strawberry.field(description="The session running on this EVSE now, if any.")
+    @strawberry.field(
+        description="The session running on this EVSE now, if any.",
+        metadata=priced(Cost(_stations_api, _session_below)),
+    )
     async def current_transaction(
         self, info: Ctx
     ) -> Annotated[Transaction, strawberry.lazy("gateway.schema.transaction")] | None:
@@ -100,8 +156,8 @@ class Evse:
         )
         try:
             station = await info.context.loaders.stations.info(station_id)
-        except UpstreamError:
-            # The details are missing, but network status already knows the session.
+        except NotFound:
+            # The Charging Stations API does not list it: network status knows the session.
             return known
         connector = next((c for c in station.connectors if c.connector_id == evse_id), None)
         latest = connector.latest_transaction if connector else None
@@ -116,7 +172,10 @@ class Evse:
             location_uid=station.location_uid,
         )
 
-    @strawberry.field(description="Sessions on this EVSE, newest first.")
+    @strawberry.field(
+        description="Sessions on this EVSE, newest first.",
+        metadata=priced(Cost(_station_lists, _session_rows)),
+    )
     async def transactions(
         self,
         info: Ctx,

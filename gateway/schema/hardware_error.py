@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Annotated
 
@@ -12,6 +13,17 @@ from gateway.context import Context
 from gateway.errors import NotFound
 from gateway.loaders.queries import HardwareErrorQuery, LocationUids, location_uids
 from gateway.schema.connection import Connection, Paged
+from gateway.schema.costs import (
+    FREE,
+    LOCATION_BY_ID,
+    Ask,
+    Charge,
+    Cost,
+    Level,
+    batches,
+    priced,
+    status_pages,
+)
 from gateway.upstream.models import HardwareError as HardwareErrorRow
 from gateway.upstream.models import HardwareErrorDefinition
 
@@ -20,6 +32,22 @@ if TYPE_CHECKING:
     from gateway.schema.station import Station
 
 Ctx = Info[Context, None]
+GATEWAY_CONDITIONS = ("stationIds", "severities", "activeOnly")  # filters applied here
+
+
+def _station_of_error(level: Level, ask: Ask) -> Charge:
+    # Records name a station only: GET /stations locates it, then its location's status.
+    located = min(level.parents, ask.shape.location_bound)
+    return Charge(batches(level.parents) + status_pages(ask.limits, located))
+
+
+def _location_of_error(level: Level, ask: Ask) -> Charge:
+    return Charge(batches(level.parents) + 1)
+
+
+def _stations_below(level: Level, ask: Ask) -> Level:
+    located = min(level.parents, ask.shape.location_bound)
+    return Level(parents=level.parents, locations=located, stations=level.parents)
 
 
 @strawberry.type(description="One occurrence of an error on a station.")
@@ -95,11 +123,11 @@ class HardwareError:
             error=ErrorDefinition.from_row(row.error) if row.error else None,
         )
 
-    @strawberry.field(description="True while the alert has not ended.")
+    @strawberry.field(description="True while the alert has not ended.", metadata=priced(FREE))
     def active(self) -> bool:
         return self.alert is not None and self.alert.end_time is None
 
-    @strawberry.field
+    @strawberry.field(metadata=priced(Cost(_station_of_error, _stations_below)))
     async def station(
         self, info: Ctx
     ) -> Annotated[Station, strawberry.lazy("gateway.schema.station")] | None:
@@ -112,7 +140,10 @@ class HardwareError:
         except NotFound:
             return None
 
-    @strawberry.field(description="The site of the station (records carry no location).")
+    @strawberry.field(
+        description="The site of the station (records carry no location).",
+        metadata=priced(Cost(_location_of_error, LOCATION_BY_ID.below)),
+    )
     async def location(
         self, info: Ctx
     ) -> Annotated[Location, strawberry.lazy("gateway.schema.location")] | None:
@@ -146,6 +177,14 @@ class HardwareErrorFilter:
     active_only: bool = strawberry.field(
         default=False, description="Only alerts that have not ended (by the gateway)."
     )
+
+    @staticmethod
+    def filters_rows(given: object) -> bool:
+        """Whether a filter argument (as written in a document) has a condition the gateway
+        applies itself, so that a page may read several upstream pages."""
+        if not isinstance(given, Mapping):
+            return False
+        return any(given.get(name) not in (None, False, []) for name in GATEWAY_CONDITIONS)
 
     def query(
         self, *, within: LocationUids = None, station_id: str | None = None

@@ -11,7 +11,20 @@ from strawberry.types import Info
 from gateway.context import Context
 from gateway.errors import NotFound
 from gateway.schema.connection import Connection
+from gateway.schema.costs import (
+    Ask,
+    Charge,
+    Cost,
+    Level,
+    batches,
+    filtered_pages,
+    first_of,
+    list_pages,
+    priced,
+    status_pages,
+)
 from gateway.schema.enums import EvseStatus
+from gateway.schema.federation import entity_key
 from gateway.schema.selection import selected_names
 from gateway.upstream.models import Label as LabelRow
 from gateway.upstream.models import LocationRow
@@ -27,6 +40,65 @@ if TYPE_CHECKING:
     from gateway.schema.transaction import TransactionConnection
 
 Ctx = Info[Context, None]
+
+
+# --- what the relations of a location cost upstream (see gateway/schema/costs.py) ---------
+def _only_inventory(ask: Ask) -> bool:
+    from gateway.schema.station import STATION_SOURCES
+
+    return STATION_SOURCES.only_inventory(ask.selected)
+
+
+def _stations(level: Level, ask: Ask) -> Charge:
+    if _only_inventory(ask):  # one inventory call per location
+        return Charge(level.parents, shared="inventory")
+    return Charge(status_pages(ask.limits, level.parents), shared="status")
+
+
+def _stations_below(level: Level, ask: Ask) -> Level:
+    n = level.parents * ask.shape.stations_bound
+    return Level(
+        parents=n, locations=level.parents, stations=n, from_inventory=_only_inventory(ask)
+    )
+
+
+def _status(level: Level, ask: Ask) -> Charge:
+    return Charge(status_pages(ask.limits, level.parents), shared="status")
+
+
+def _evses_below(level: Level, ask: Ask) -> Level:
+    return Level(
+        parents=level.parents * ask.shape.evses_per_location_bound,
+        locations=level.parents,
+        stations=level.parents * ask.shape.stations_bound,
+    )
+
+
+def _power(level: Level, ask: Ask) -> Charge:
+    return Charge(batches(level.parents), shared="power")
+
+
+def _per_location_list(level: Level, ask: Ask) -> Charge:
+    return Charge(level.parents * list_pages(ask))
+
+
+def _per_location_errors(level: Level, ask: Ask) -> Charge:
+    from gateway.schema.hardware_error import HardwareErrorFilter
+
+    filtering = HardwareErrorFilter.filters_rows(ask.arg("filter"))
+    return Charge(level.parents * (filtered_pages(ask) if filtering else list_pages(ask)))
+
+
+def _site_rows(level: Level, ask: Ask) -> Level:
+    first = first_of(ask)
+    stations = level.parents * min(first, ask.shape.stations_bound)
+    return Level(
+        parents=level.parents,
+        page=first,
+        locations=level.parents,
+        stations=stations,
+        station_known=False,
+    )
 
 
 @strawberry.type(description="A free-text tag; the upstream shows each tenant only its own.")
@@ -132,10 +204,13 @@ class Location:
             return None
 
     @classmethod
-    async def resolve_reference(cls, info: Ctx, id: strawberry.ID) -> Location | None:
-        return await cls.load(info, str(id))
+    async def resolve_reference(cls, info: Ctx, **key: object) -> Location:
+        """A router's `_entities` call: one the caller cannot see is `NOT_FOUND` there."""
+        return cls.from_row(await info.context.loaders.locations.get(entity_key(key, "id")))
 
-    @strawberry.field(description="Stations at the site.")
+    @strawberry.field(
+        description="Stations at the site.", metadata=priced(Cost(_stations, _stations_below))
+    )
     async def stations(
         self, info: Ctx
     ) -> list[Annotated[Station, strawberry.lazy("gateway.schema.station")]] | None:
@@ -150,7 +225,10 @@ class Location:
         status = await loaders.network_status.of(str(self.id))
         return [Station.from_live(row) for row in status.stations]
 
-    @strawberry.field(description="Every EVSE at the site, optionally only those in one status.")
+    @strawberry.field(
+        description="Every EVSE at the site, optionally only those in one status.",
+        metadata=priced(Cost(_status, _evses_below)),
+    )
     async def evses(
         self, info: Ctx, status: EvseStatus | None = None
     ) -> list[Annotated[Evse, strawberry.lazy("gateway.schema.evse")]] | None:
@@ -164,7 +242,9 @@ class Location:
             if status is None or evse.status == status
         ]
 
-    @strawberry.field(description="Power in use at the site right now.")
+    @strawberry.field(
+        description="Power in use at the site right now.", metadata=priced(Cost(_power))
+    )
     async def current_power(
         self, info: Ctx
     ) -> Annotated[LocationPower, strawberry.lazy("gateway.schema.power")] | None:
@@ -173,7 +253,10 @@ class Location:
         row = await info.context.loaders.power.at(str(self.id))
         return LocationPower.from_row(row)
 
-    @strawberry.field(description="Sessions at the site, newest first.")
+    @strawberry.field(
+        description="Sessions at the site, newest first.",
+        metadata=priced(Cost(_per_location_list, _site_rows)),
+    )
     async def transactions(
         self,
         info: Ctx,
@@ -188,7 +271,10 @@ class Location:
         query = TransactionFilter.transactions(filter, within=(str(self.id),))
         return await NETWORK_TRANSACTIONS.page(info, query, first, after)
 
-    @strawberry.field(description="Sessions at the site that the upstream flags as problematic.")
+    @strawberry.field(
+        description="Sessions at the site that the upstream flags as problematic.",
+        metadata=priced(Cost(_per_location_list, _site_rows)),
+    )
     async def problematic_sessions(
         self,
         info: Ctx,
@@ -202,7 +288,10 @@ class Location:
         query = SessionFilter.query(filter, within=(str(self.id),))
         return await PROBLEMATIC_SESSIONS.page(info, query, first, after)
 
-    @strawberry.field(description="Hardware errors raised by the site's stations.")
+    @strawberry.field(
+        description="Hardware errors raised by the site's stations.",
+        metadata=priced(Cost(_per_location_errors, _site_rows)),
+    )
     async def hardware_errors(
         self,
         info: Ctx,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import msgspec
 import strawberry
 
+from gateway.loaders.queries import checked_ids, checked_text
 from gateway.upstream.models import LocationRow
 
 
@@ -20,6 +21,18 @@ class LocationFilter:
     search: str | None = strawberry.field(
         default=None, description="Substring of name, address, city or locationId."
     )
+
+    @staticmethod
+    def checked(filter: LocationFilter | None) -> LocationFilter | None:
+        """The filter, after its checks: ids that could exist, strings of sane length."""
+        if filter is None:
+            return None
+        if filter.ids is not None:
+            checked_ids(filter.ids, field="ids")
+        checked_text(filter.country_code, field="countryCode")
+        checked_text(filter.city, field="city")
+        checked_text(filter.search, field="search")
+        return filter
 
     def matches(self, row: LocationRow) -> bool:
         if self.ids is not None and row.id not in self.ids:

@@ -10,6 +10,7 @@ from strawberry.types import Info
 
 from gateway.context import Context
 from gateway.loaders.queries import LocationUids
+from gateway.schema.costs import LOCATION_BY_ID, Charge, Cost, priced
 from gateway.schema.enums import EvseStatus, TxStatus
 from gateway.schema.selection import selected_names
 from gateway.upstream.models import LocationPower as LocationPowerRow
@@ -34,7 +35,7 @@ class LocationPower:
             session_count=row.session_count,
         )
 
-    @strawberry.field
+    @strawberry.field(metadata=priced(LOCATION_BY_ID))
     async def location(
         self, info: Ctx
     ) -> Annotated[Location, strawberry.lazy("gateway.schema.location")] | None:
@@ -70,7 +71,10 @@ class NetworkSummary:
     )
     location_uids: strawberry.Private[LocationUids]
 
-    @strawberry.field(description="Total output power now, kW; null alone if power fails.")
+    @strawberry.field(
+        description="Total output power now, kW; null alone if power fails.",
+        metadata=priced(Cost(lambda level, ask: Charge(1, shared="power", once=True))),
+    )
     async def current_power_kw(self, info: Ctx) -> float | None:
         return (await network_power(info, self.location_uids)).total_power_kw
 

@@ -10,6 +10,18 @@ from gateway.errors import NotFound
 from gateway.loaders.queries import location_uids
 from gateway.paging import slice_list
 from gateway.schema.connection import connection
+from gateway.schema.costs import (
+    Ask,
+    Charge,
+    Cost,
+    Level,
+    batches,
+    filtered_pages,
+    first_of,
+    list_pages,
+    priced,
+    status_pages,
+)
 from gateway.schema.evse import Evse
 from gateway.schema.filters import SessionFilter, TransactionFilter
 from gateway.schema.hardware_error import (
@@ -28,15 +40,80 @@ from gateway.upstream.models import LocationRow
 Ctx = Info[Context, None]
 
 
+# --- what each root field costs upstream (see gateway/schema/costs.py) ----------------------
+def _all_locations(level: Level, ask: Ask) -> Charge:
+    return Charge(1, shared="locations", once=True)  # GET /locations, once a request
+
+
+def _location_page(level: Level, ask: Ask) -> Level:
+    n = min(first_of(ask), ask.shape.location_bound)
+    return Level(page=n, locations=n, stations=n * ask.shape.stations_bound)
+
+
+def _locate_one(level: Level, ask: Ask) -> Charge:
+    return Charge(batches(1) + status_pages(ask.limits, 1))  # GET /stations, then status
+
+
+def _network_rows(level: Level, ask: Ask) -> Level:
+    first = first_of(ask)
+    n = min(first, ask.shape.location_bound)
+    return Level(page=first, locations=n, stations=first, station_known=False)
+
+
+def _list(level: Level, ask: Ask) -> Charge:
+    return Charge(list_pages(ask))
+
+
+def _error_list(level: Level, ask: Ask) -> Charge:
+    filtering = HardwareErrorFilter.filters_rows(ask.arg("filter"))
+    return Charge(filtered_pages(ask) if filtering else list_pages(ask))
+
+
+def _error_rows(level: Level, ask: Ask) -> Level:
+    first = first_of(ask)
+    return Level(page=first, locations=min(first, ask.shape.location_bound), stations=first)
+
+
+def _chosen(ask: Ask) -> int:
+    ids = ask.arg("locationIds")
+    return len(ids) if isinstance(ids, list) else ask.shape.location_bound
+
+
+def _one_call(level: Level, ask: Ask) -> Charge:
+    return Charge(1)
+
+
+def _chosen_locations(level: Level, ask: Ask) -> Level:
+    n = _chosen(ask)
+    return Level(locations=n, stations=n * ask.shape.stations_bound)
+
+
+def _summary(level: Level, ask: Ask) -> Charge:
+    if isinstance(ask.arg("locationIds"), list):
+        return Charge(status_pages(ask.limits, _chosen(ask)))
+    pages = min(status_pages(ask.limits, _chosen(ask)), ask.limits.max_walk_pages)
+    return Charge(pages, shared="whole network status", once=True)
+
+
+def _just_one(level: Level, ask: Ask) -> Level:
+    return Level()
+
+
 @strawberry.type
 class Query:
     """Every root field is nullable: one that fails must not take the others with it."""
 
-    @strawberry.field(description="One location by its ChargEye id; null if unknown or hidden.")
+    @strawberry.field(
+        description="One location by its ChargEye id; null if unknown or hidden.",
+        metadata=priced(Cost(_one_call, _just_one)),
+    )
     async def location(self, info: Ctx, id: strawberry.ID) -> Location | None:
         return await Location.load(info, str(id))
 
-    @strawberry.field(description="The caller's locations, paged by the gateway.")
+    @strawberry.field(
+        description="The caller's locations, paged by the gateway.",
+        metadata=priced(Cost(_all_locations, _location_page)),
+    )
     async def locations(
         self,
         info: Ctx,
@@ -46,6 +123,7 @@ class Query:
     ) -> LocationConnection | None:
         context = info.context
         size = context.page_size(first)
+        filter = LocationFilter.checked(filter)
         codec = context.cursors("locations", LocationFilter.key(filter))
         start = codec.decode(after)
         rows = await context.loaders.locations.all()
@@ -53,14 +131,20 @@ class Query:
         page = slice_list(matching, start, size, key=_location_key)
         return connection(LocationConnection, page, codec, Location.from_row)
 
-    @strawberry.field(description="One station by its stationId; null if unknown or hidden.")
+    @strawberry.field(
+        description="One station by its stationId; null if unknown or hidden.",
+        metadata=priced(Cost(_locate_one, _just_one)),
+    )
     async def station(self, info: Ctx, id: strawberry.ID) -> Station | None:
         try:
             return Station.from_live(await info.context.loaders.stations.live(str(id)))
         except NotFound:
             return None
 
-    @strawberry.field(description="One EVSE by its station and its id within that station.")
+    @strawberry.field(
+        description="One EVSE by its station and its id within that station.",
+        metadata=priced(Cost(_locate_one, _just_one)),
+    )
     async def evse(
         self, info: Ctx, station_id: strawberry.ID, evse_id: strawberry.ID
     ) -> Evse | None:
@@ -69,7 +153,10 @@ class Query:
         except NotFound:
             return None
 
-    @strawberry.field(description="Sessions across the network, newest first.")
+    @strawberry.field(
+        description="Sessions across the network, newest first.",
+        metadata=priced(Cost(_list, _network_rows)),
+    )
     async def transactions(
         self,
         info: Ctx,
@@ -80,7 +167,10 @@ class Query:
         query = TransactionFilter.transactions(filter)
         return await NETWORK_TRANSACTIONS.page(info, query, first, after)
 
-    @strawberry.field(description="Sessions the upstream flags as problematic.")
+    @strawberry.field(
+        description="Sessions the upstream flags as problematic.",
+        metadata=priced(Cost(_list, _network_rows)),
+    )
     async def problematic_sessions(
         self,
         info: Ctx,
@@ -90,7 +180,10 @@ class Query:
     ) -> ProblematicSessionConnection | None:
         return await PROBLEMATIC_SESSIONS.page(info, SessionFilter.query(filter), first, after)
 
-    @strawberry.field(description="Hardware errors raised by stations in the network.")
+    @strawberry.field(
+        description="Hardware errors raised by stations in the network.",
+        metadata=priced(Cost(_error_list, _error_rows)),
+    )
     async def hardware_errors(
         self,
         info: Ctx,
@@ -101,14 +194,18 @@ class Query:
         query = (filter or HardwareErrorFilter()).query()
         return await HARDWARE_ERRORS.page(info, query, first, after)
 
-    @strawberry.field(description="Power in use now: total and per location (all if omitted).")
+    @strawberry.field(
+        description="Power in use now: total and per location (all if omitted).",
+        metadata=priced(Cost(_one_call, _chosen_locations)),
+    )
     async def network_power(
         self, info: Ctx, location_ids: list[strawberry.ID] | None = None
     ) -> NetworkPower | None:
         return await network_power(info, location_uids(location_ids))
 
     @strawberry.field(
-        description="The dashboard header: stations, EVSEs per status, sessions, power."
+        description="The dashboard header: stations, EVSEs per status, sessions, power.",
+        metadata=priced(Cost(_summary, _chosen_locations)),
     )
     async def network_summary(
         self, info: Ctx, location_ids: list[strawberry.ID] | None = None

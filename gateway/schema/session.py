@@ -11,6 +11,7 @@ from strawberry.types import Info
 from gateway.context import Context
 from gateway.loaders.queries import SessionQuery
 from gateway.schema.connection import Connection, Paged
+from gateway.schema.costs import EVSE_OF_TRANSACTION, FREE, LOCATION_BY_ID, priced
 from gateway.schema.enums import TxStatus
 from gateway.schema.transaction import EvIdentify, Transaction
 from gateway.upstream.models import NetworkStatusSession
@@ -57,11 +58,16 @@ class ProblematicSession:
             ),
         )
 
-    @strawberry.field(description="The session's transaction (the summary the upstream sends).")
+    @strawberry.field(
+        description="The session's transaction (the summary the upstream sends).",
+        metadata=priced(FREE),
+    )
     def transaction(self) -> Transaction | None:
         return self.transaction_row
 
-    @strawberry.field(description="The EVSE the session ran on.")
+    @strawberry.field(
+        description="The EVSE the session ran on.", metadata=priced(EVSE_OF_TRANSACTION)
+    )
     async def evse(
         self, info: Ctx
     ) -> Annotated[Evse, strawberry.lazy("gateway.schema.evse")] | None:
@@ -69,7 +75,7 @@ class ProblematicSession:
             return None
         return await self.transaction_row.find_evse(info)
 
-    @strawberry.field
+    @strawberry.field(metadata=priced(LOCATION_BY_ID))
     async def location(
         self, info: Ctx
     ) -> Annotated[Location, strawberry.lazy("gateway.schema.location")] | None:

@@ -20,6 +20,20 @@ import strawberry
 from strawberry.types import Info
 
 from gateway.context import Context
+from gateway.errors import NotFound
+from gateway.schema.costs import (
+    FREE,
+    LOCATION_BY_ID,
+    NOTHING,
+    Ask,
+    Charge,
+    Cost,
+    Level,
+    filtered_pages,
+    first_of,
+    priced,
+    status_pages,
+)
 from gateway.schema.enums import (
     Access,
     ApplicationType,
@@ -134,6 +148,54 @@ def inventory(
     return _sourced(Source.INVENTORY, read, returns, name=name, description=description)
 
 
+def _inventory_calls(level: Level, ask: Ask) -> Charge:
+    # One inventory call per location, shared by every inventory field of the stations.
+    return NOTHING if level.from_inventory else Charge(level.locations, shared="inventory")
+
+
+def _live_calls(level: Level, ask: Ask) -> Charge:
+    # Stations listed from the inventory read their locations' status trees once.
+    if not level.from_inventory:
+        return NOTHING
+    return Charge(status_pages(ask.limits, level.locations), shared="status")
+
+
+SOURCE_COSTS = {
+    Source.INVENTORY: Cost(_inventory_calls),
+    Source.LIVE: Cost(_live_calls),
+    Source.EITHER: FREE,
+}
+
+
+def _evses_below(level: Level, ask: Ask) -> Level:
+    return Level(
+        parents=level.parents * ask.shape.evses_per_station_bound,
+        locations=level.locations,
+        stations=level.parents,
+    )
+
+
+def _error_pages(level: Level, ask: Ask) -> Charge:
+    # The errors of the station's location, filtered to the station: stations of one
+    # location share the pages.
+    return Charge(level.locations * filtered_pages(ask))
+
+
+def _error_rows(level: Level, ask: Ask) -> Level:
+    return Level(
+        parents=level.parents,
+        page=first_of(ask),
+        locations=level.locations,
+        stations=level.parents,
+    )
+
+
+def sourced(source: Source, *, below: Callable[[Level, Ask], Level] | None = None) -> Any:
+    """Metadata of a field served by `source`: the source, and the cost it implies."""
+    cost = SOURCE_COSTS[source]
+    return tagged(source) | priced(Cost(cost.charge, below))
+
+
 def either(read: str, returns: object) -> Any:
     """A field in both rows: read from whichever is at hand (the inventory if neither)."""
     return _sourced(Source.EITHER, read, returns)
@@ -168,7 +230,7 @@ def _sourced(
 
     resolve.__annotations__ = {"info": Ctx, "return": returns}
     return strawberry.field(
-        resolver=resolve, name=name, description=description, metadata=tagged(source)
+        resolver=resolve, name=name, description=description, metadata=sourced(source)
     )
 
 
@@ -233,7 +295,7 @@ class Station:
 
     @strawberry.field(
         description="The station's EVSEs (connectors) with their live state.",
-        metadata=tagged(Source.LIVE),
+        metadata=sourced(Source.LIVE, below=_evses_below),
     )
     async def evses(
         self, info: Ctx
@@ -281,17 +343,21 @@ class Station:
     tenant_ids = inventory(_tenant_ids, list[str] | None)
 
     # --- relations ----------------------------------------------------------------------------
-    @strawberry.field(metadata=tagged(Source.EITHER))
+    @strawberry.field(metadata=tagged(Source.EITHER) | priced(LOCATION_BY_ID))
     async def location(
         self, info: Ctx
     ) -> Annotated[Location, strawberry.lazy("gateway.schema.location")] | None:
         from gateway.schema.location import Location
 
-        return await Location.load(info, await self._location_uid(info))
+        try:
+            uid = await self._location_uid(info)
+        except NotFound:
+            return None
+        return await Location.load(info, uid)
 
     @strawberry.field(
         description="Hardware errors this station raised, newest first.",
-        metadata=tagged(Source.EITHER),
+        metadata=tagged(Source.EITHER) | priced(Cost(_error_pages, _error_rows)),
     )
     async def hardware_errors(
         self,

@@ -17,6 +17,7 @@ from gateway.context import Context
 from gateway.errors import NotFound
 from gateway.loaders.queries import EvseTransactionQuery, TransactionQuery
 from gateway.schema.connection import Connection, Paged
+from gateway.schema.costs import EVSE_OF_TRANSACTION, LOCATION_BY_ID, priced
 from gateway.schema.enums import TechnicalFailClassification, TxStatus
 from gateway.upstream.models import (
     ConnectorTransaction,
@@ -147,7 +148,9 @@ class Transaction:
             location_uid=location_uid,
         )
 
-    @strawberry.field(description="The EVSE the session ran on.")
+    @strawberry.field(
+        description="The EVSE the session ran on.", metadata=priced(EVSE_OF_TRANSACTION)
+    )
     async def evse(
         self, info: Ctx
     ) -> Annotated[Evse, strawberry.lazy("gateway.schema.evse")] | None:
@@ -170,7 +173,7 @@ class Transaction:
             return None
         return Evse.from_row(row, station_id=station_id)
 
-    @strawberry.field(description="The location of the session.")
+    @strawberry.field(description="The location of the session.", metadata=priced(LOCATION_BY_ID))
     async def location(
         self, info: Ctx
     ) -> Annotated[Location, strawberry.lazy("gateway.schema.location")] | None:
@@ -178,7 +181,10 @@ class Transaction:
 
         uid = self.location_uid
         if uid is None and self.station_id is not None:
-            uid = await info.context.loaders.stations.location_of(self.station_id)
+            try:
+                uid = await info.context.loaders.stations.location_of(self.station_id)
+            except NotFound:
+                return None
         return await Location.load(info, uid) if uid is not None else None
 
 

@@ -72,6 +72,22 @@ def format_instant(value: datetime) -> str:
     return text.removesuffix("+00:00") + "Z"
 
 
+# Ours (the contract gives no length): the longest id the upstream could know. Its ids
+# are UUIDs (36 characters) and charger identities of a few dozen; an id past this is
+# not looked up at all (it would only make an oversized URL).
+MAX_ID_LENGTH: Final = 128
+
+
+def possible_id(value: str) -> bool:
+    """Whether `value` could be an upstream id: printable, no path separator, not too long."""
+    return (
+        0 < len(value) <= MAX_ID_LENGTH
+        and value not in {".", ".."}
+        and value.isprintable()
+        and not any(ch in value for ch in "/\\")
+    )
+
+
 # How many ids one filtered call may carry. No limit is documented; this keeps URLs far
 # below common 8 KiB proxy limits (uids are ~36 characters).
 MAX_IDS_PER_CALL: Final = 100
@@ -95,6 +111,13 @@ def is_last_page(token: str | None) -> bool:
 # Inferred: the upstream's page size is not documented and callers cannot set it. This is
 # our guess at rows per page, used only to estimate what a query costs, never to page.
 PAGE_SIZE_HINT: Final = 50
+# Ours: sizes of a network the gateway has not seen yet, for the cost estimate only (it
+# runs before any call, then learns each caller's real sizes). Generous on purpose: a
+# depot can hold dozens of chargers, and OCPP numbers connectors 1..n per station, so EVSE
+# ids repeat at any site with several stations.
+LOCATIONS_HINT: Final = 1000
+STATIONS_PER_LOCATION_HINT: Final = 20
+EVSES_PER_STATION_HINT: Final = 4
 # Our own bound, not the upstream's: a list the gateway filters after the call (rows the
 # upstream cannot filter) reads at most this many upstream pages per GraphQL page, and the
 # cost estimate charges such a list this many calls.

@@ -11,7 +11,7 @@ import pytest
 
 from gateway.app import create_app
 from gateway.config import Settings
-from tests.support import serving
+from tests.support import DEFAULT_EMULATOR, serving
 
 
 @dataclass
@@ -39,7 +39,14 @@ class Gateway:
 
 
 def gateway_settings(upstream_url: str, **overrides: Any) -> Settings:
-    base = Settings(upstream_url=upstream_url, cursor_secret="test-secret", graphiql=True)
+    base = Settings(
+        upstream_url=upstream_url,
+        cursor_secret="test-secret",
+        graphiql=True,
+        # The emulator's rows per page, so that the cost estimate is the upper bound it is
+        # for an upstream whose page size is configured right.
+        upstream_page_size=DEFAULT_EMULATOR.page_size,
+    )
     return replace(base, **overrides)
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import timedelta
 
+import pytest
+
 from gateway.emulator import Fault
 from tests.gateway.conftest import Gateway
 from tests.support import RunningEmulator
@@ -87,30 +89,36 @@ async def test_an_out_of_range_instant_is_bad_user_input(
     assert body["errors"][0]["extensions"] == {"code": "BAD_USER_INPUT", "field": "startedBefore"}
 
 
-async def test_current_transaction_survives_a_stations_api_outage(
+async def test_a_stations_api_outage_is_one_error_for_every_current_transaction(
     gateway: Gateway, emulator: RunningEmulator
 ) -> None:
     network = emulator.state.network
-    evse = next(
-        e
-        for s in network.visible_stations(emulator.tenant_a)
-        for e in network.evses_of(s.station_id)
-        if e.tx_id is not None
+    location = next(
+        loc
+        for loc in network.visible_locations(emulator.tenant_a)
+        if sum(
+            1
+            for s in network.stations_at(loc.uid)
+            for e in network.evses_of(s.station_id)
+            if e.tx_id is not None
+        )
+        >= 2
     )
-    location_uid = network.station(evse.station_id).location_uid  # type: ignore[union-attr]
     emulator.state.inject("listStations", Fault(kind="status", status=503), times=None)
     body = await gateway.query(
         "query($id: ID!) { location(id: $id) { stations { stationId"
-        " evses { evseId currentTransaction { txId status } } } } }",
-        {"id": location_uid},
+        " evses { evseId txId currentTransaction { txId status } } } } }",
+        {"id": location.uid},
         token=emulator.token_a,
     )
-    assert "errors" not in body, body.get("errors")
-    [station] = [
-        s for s in body["data"]["location"]["stations"] if s["stationId"] == evse.station_id
-    ]
-    [found] = [e for e in station["evses"] if e["evseId"] == evse.evse_id]
-    assert found["currentTransaction"]["txId"] == evse.tx_id
+    evses = [e for s in body["data"]["location"]["stations"] for e in s["evses"]]
+    running = [e for e in evses if e["txId"] is not None]
+    assert len(running) >= 2 and all(e["currentTransaction"] is None for e in running)
+    # One failed call, one error: it names every field it nulled.
+    [error] = body["errors"]
+    assert error["extensions"]["code"] == "UPSTREAM_UNAVAILABLE"
+    assert error["extensions"]["affectedCount"] == len(running)
+    assert len(error["extensions"]["affectedPaths"]) == len(running) - 1
 
 
 async def test_a_new_session_between_pages_is_neither_repeated_nor_skipped(
@@ -133,18 +141,23 @@ async def test_a_new_session_between_pages_is_neither_repeated_nor_skipped(
     assert not set(shown) & set(following)
 
 
+@pytest.mark.parametrize("first", [5, 50])
 async def test_a_filter_matching_nothing_reads_a_bounded_number_of_pages(
-    gateway: Gateway, emulator: RunningEmulator
+    gateway: Gateway, emulator: RunningEmulator, first: int
 ) -> None:
-    from gateway.upstream import contract
+    from gateway.loaders.limits import MAX_FILTERED_PAGES, Limits
 
     emulator.state.reset()
     body = await gateway.query(
-        '{ hardwareErrors(first: 5, filter: {severities: ["no-such-severity"]}) {'
-        " nodes { stationId } pageInfo { hasNextPage endCursor } } }",
+        'query($first: Int!) { hardwareErrors(first: $first, filter: {severities: ["nope"]})'
+        " { nodes { stationId } pageInfo { hasNextPage endCursor } } }",
+        {"first": first},
         token=emulator.token_a,
     )
     page = body["data"]["hardwareErrors"]
     assert page["nodes"] == []
     assert page["pageInfo"]["hasNextPage"] is True and page["pageInfo"]["endCursor"]
-    assert emulator.state.counters["getNetworkHardwareErrors"] == contract.MAX_FILTERED_PAGES
+    # Twice the pages `first` unfiltered rows would fill, at least 2, at most the cap.
+    budget = Limits(page_size=gateway.settings.upstream_page_size).filtered_pages(first)
+    assert budget == (2 if first == 5 else MAX_FILTERED_PAGES)
+    assert emulator.state.counters["getNetworkHardwareErrors"] == budget

@@ -10,20 +10,20 @@ from tests.support import RunningEmulator
 
 QUERY = """
 {
-  locations(first: 200) {
+  locations(first: 8) {
     nodes {
       id tenantIds labels { value }
       stations { stationId labels { value } tenantIds }
     }
   }
-  transactions(first: 20) { nodes { txId location { id } } }
+  transactions(first: 10) { nodes { txId location { id } } }
 }
 """
 
 
 def expected_view(emulator: RunningEmulator, tenant: str) -> dict[str, Any]:
     network = emulator.state.network
-    locations = network.visible_locations(tenant)
+    locations = network.visible_locations(tenant)[:8]
     return {
         "locations": {loc.uid for loc in locations},
         "labels": {
@@ -39,7 +39,7 @@ def expected_view(emulator: RunningEmulator, tenant: str) -> dict[str, Any]:
             for label in station.labels
             if label.tenant_ids is None or tenant in label.tenant_ids
         },
-        "transactions": {tx.tx_id for tx in network.visible_transactions(tenant)[:20]},
+        "transactions": {tx.tx_id for tx in network.visible_transactions(tenant)[:10]},
     }
 
 
