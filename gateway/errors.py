@@ -38,16 +38,41 @@ class GatewayError(Exception):
 
 
 class BadUserInput(GatewayError):
+    """An argument the gateway refuses before any upstream call; `field` names it.
+
+    `problems` lists every invalid field at once when there are several (mutation input).
+    """
+
     code = "BAD_USER_INPUT"
 
-    def __init__(self, message: str, *, field: str | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        field: str | None = None,
+        problems: list[tuple[str, str]] | None = None,
+    ) -> None:
         super().__init__(message)
         self.field = field
+        self.problems = problems or []
+
+    @classmethod
+    def of(cls, problems: list[tuple[str, str]]) -> BadUserInput:
+        """One error for several invalid fields: (field, message) each."""
+        if len(problems) == 1:
+            field, message = problems[0]
+            return cls(message, field=field)
+        message = " ".join(message for _, message in problems)
+        return cls(message, field=problems[0][0], problems=problems)
 
     def extensions(self) -> dict[str, object]:
         extensions = super().extensions()
         if self.field is not None:
             extensions["field"] = self.field
+        if self.problems:
+            extensions["problems"] = [
+                {"field": field, "message": message} for field, message in self.problems
+            ]
         return extensions
 
 
@@ -77,7 +102,8 @@ class NotFound(UpstreamError):
     code = "NOT_FOUND"
 
     def __init__(self, kind: str, key: str, *, operation: str = "") -> None:
-        super().__init__(f"{kind} {key!r} was not found", operation=operation)
+        shown = key if len(key) <= 80 else key[:80] + "…"
+        super().__init__(f"{kind} {shown!r} was not found", operation=operation)
         self.kind = kind
         self.key = key
 

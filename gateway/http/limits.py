@@ -56,7 +56,8 @@ class BodyLimitMiddleware:
 
     async def _refuse(self, send: Send) -> None:
         message = f"The request body is larger than {self.max_body_bytes} bytes."
-        body = json.dumps({"errors": [{"message": message}]}).encode()
+        error = {"message": message, "extensions": {"code": "PAYLOAD_TOO_LARGE"}}
+        body = json.dumps({"errors": [error]}).encode()
         headers = [
             (b"content-type", b"application/json; charset=utf-8"),
             (b"content-length", str(len(body)).encode()),

@@ -10,7 +10,11 @@ What it changes on top of `strawberry.asgi.GraphQL`:
 - Malformed requests get a clear 4xx: 405 with `Allow` for other methods and for a mutation
   over GET, 415 for a missing or foreign content type, 400 for a body that is not a JSON
   object and for wrongly typed `query`, `operationName`, `variables` or `extensions`.
-- Every error it raises itself is a JSON body `{"errors": [{"message": ...}]}`.
+- Every error it raises itself is a JSON body `{"errors": [{"message": ..., "extensions":
+  {"code": ...}}]}`, the code naming the refusal (`BAD_REQUEST`, `METHOD_NOT_ALLOWED` …).
+- JSON is read with orjson, which refuses invalid UTF-8 and nesting past 1,024 levels as
+  malformed JSON; `variables` and `extensions` nested past `MAX_JSON_DEPTH` are refused
+  too, before anything walks them.
 
 Subclasses override `get_context` as with Strawberry. An override of `process_result` or
 `create_response` must call `super()`, or the status codes above are lost.
@@ -20,6 +24,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
+import orjson
 from cross_web import AsyncHTTPRequestAdapter, HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
@@ -35,6 +40,21 @@ from strawberry.types.execution import PreExecutionError
 from gateway.http.negotiation import GRAPHQL_RESPONSE_JSON, JSON, response_media_type
 
 METHODS = ("GET", "POST")
+# Deeper than any input type of the schema goes: nothing legitimate nests further.
+MAX_JSON_DEPTH = 64
+REFUSAL_CODES = {
+    400: "BAD_REQUEST",
+    405: "METHOD_NOT_ALLOWED",
+    406: "NOT_ACCEPTABLE",
+    413: "PAYLOAD_TOO_LARGE",
+    415: "UNSUPPORTED_MEDIA_TYPE",
+}
+
+
+def refusal_body(status: int, message: str) -> dict[str, object]:
+    """The GraphQL error body of an HTTP-level refusal, with its code."""
+    code = REFUSAL_CODES.get(status, f"HTTP_{status}")
+    return {"errors": [{"message": message, "extensions": {"code": code}}]}
 
 
 class HTTPError(HTTPException):
@@ -167,11 +187,18 @@ class ConformantGraphQL(GraphQL[Context, RootValue]):
     def _error_response(self, request: Request, exc: HTTPException) -> Response:
         media_type = response_media_type(request.headers.get("accept")) or JSON
         response = self._json_response(
-            {"errors": [{"message": exc.reason}]}, exc.status_code, media_type
+            refusal_body(exc.status_code, exc.reason), exc.status_code, media_type
         )
         if isinstance(exc, HTTPError):
             response.headers.update(exc.headers)
         return response
+
+    def decode_json(self, data: str | bytes) -> object:
+        # orjson.JSONDecodeError is a json.JSONDecodeError: Strawberry answers it with 400.
+        return orjson.loads(data)
+
+    def encode_json(self, data: object) -> bytes:
+        return orjson.dumps(data)
 
     def _json_response(self, data: object, status: int, media_type: str) -> Response:
         response = Response(
@@ -218,6 +245,22 @@ def _request_data(data: Mapping[str, object]) -> GraphQLRequestData:
         raise HTTPError(400, "`variables` must be an object or null.")
     if extensions is not None and not isinstance(extensions, dict):
         raise HTTPError(400, "`extensions` must be an object or null.")
+    for name, value in (("variables", variables), ("extensions", extensions)):
+        if _deeper_than(value, MAX_JSON_DEPTH):
+            raise HTTPError(400, f"`{name}` is nested deeper than {MAX_JSON_DEPTH} levels.")
     return GraphQLRequestData(
         query=query, variables=variables, operation_name=operation_name, extensions=extensions
     )
+
+
+def _deeper_than(value: object, limit: int) -> bool:
+    """Whether JSON `value` nests past `limit` levels (without recursion)."""
+    stack: list[tuple[object, int]] = [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict | list):
+            if depth >= limit:
+                return True
+            children = item.values() if isinstance(item, dict) else item
+            stack.extend((child, depth + 1) for child in children)
+    return False

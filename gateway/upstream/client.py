@@ -449,8 +449,8 @@ def _path_segment(op: Operation, kind: str, key: str) -> str:
     No real id holds a slash, a backslash or a control character, so such an id is simply
     not found, without a call.
     """
-    if not key or key in {".", ".."} or any(ch in key for ch in "/\\") or not key.isprintable():
-        raise NotFound(kind, key, operation=op.id)
+    if not contract.possible_id(key):
+        raise NotFound(kind, key[: contract.MAX_ID_LENGTH], operation=op.id)
     return quote(key, safe="")
 
 

@@ -187,3 +187,17 @@ async def test_mutation_without_token_makes_no_call(
     body = await gateway.query(CREATE, {"input": VALID})
     assert body["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
     assert sum(emulator.state.counters.values()) == 0
+
+
+async def test_every_invalid_field_is_reported_at_once(
+    gateway: Gateway, emulator: RunningEmulator
+) -> None:
+    emulator.state.reset()
+    bad = {**VALID, "countryCode": "Finland", "lat": 91.0, "postalCode": "0" * 11}
+    body = await gateway.query(CREATE, {"input": bad}, token=emulator.token_a)
+    [error] = body["errors"]
+    extensions = error["extensions"]
+    assert extensions["code"] == "BAD_USER_INPUT"
+    assert [p["field"] for p in extensions["problems"]] == ["countryCode", "postalCode", "lat"]
+    assert extensions["field"] == "countryCode"
+    assert sum(emulator.state.counters.values()) == 0
