@@ -17,11 +17,11 @@ from contextlib import contextmanager
 from dataclasses import replace
 
 import uvicorn
-from starlette.types import ASGIApp
 
 from gateway.app import create_app
 from gateway.config import Settings
 from gateway.emulator import EmulatorConfig, EmulatorState, create_emulator_app
+from gateway.http.server import server_config
 from gateway.schema.build import export_sdl
 
 EMULATOR_ENV_PREFIX = "CHARGEYE_EMULATOR_"
@@ -47,12 +47,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             env, host=args.host, port=args.port, upstream_url=args.upstream_url
         )
         _configure_logging(settings.log_level)
-        uvicorn.run(
-            create_app(settings),
-            host=settings.host,
-            port=settings.port,
-            log_level=settings.log_level,
-        )
+        uvicorn.Server(server_config(create_app(settings), settings)).run()
         return 0
     return asyncio.run(_demo(env, args))
 
@@ -130,13 +125,18 @@ async def _demo(env: Mapping[str, str], args: argparse.Namespace) -> int:
         upstream_url=f"http://127.0.0.1:{emulator_port}",
     )
     _configure_logging(settings.log_level)
+    if "GATEWAY_UPSTREAM_PAGE_SIZE" not in env:
+        # The estimate's page size is the emulator's: the demo knows both sides.
+        settings = replace(settings, upstream_page_size=emulator_app.state.emulator.page_size)
     if not settings.cors_origins:
         # GraphiQL is served by the gateway itself; allow it under both loopback names.
         origins = (f"http://127.0.0.1:{settings.port}", f"http://localhost:{settings.port}")
         settings = replace(settings, cors_origins=origins)
-    servers = [
-        _quiet_server(emulator_app, "127.0.0.1", emulator_port),
-        _quiet_server(create_app(settings), settings.host, settings.port),
+    servers: list[uvicorn.Server] = [
+        _QuietServer(
+            uvicorn.Config(emulator_app, host="127.0.0.1", port=emulator_port, log_level="warning")
+        ),
+        _QuietServer(server_config(create_app(settings), settings, log_level="warning")),
     ]
     with _stop_on_signals(servers):
         tasks = [asyncio.create_task(server.serve()) for server in servers]
@@ -159,10 +159,6 @@ class _QuietServer(uvicorn.Server):
     @contextmanager
     def capture_signals(self) -> Iterator[None]:
         yield
-
-
-def _quiet_server(app: ASGIApp, host: str, port: int) -> uvicorn.Server:
-    return _QuietServer(uvicorn.Config(app, host=host, port=port, log_level="warning"))
 
 
 @contextmanager

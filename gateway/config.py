@@ -41,6 +41,13 @@ class Settings:
     # How long an idempotency key of `createLocation` is remembered.
     idempotency_window_s: float = 24 * 3600
     max_body_bytes: int = 1_000_000
+    # Connections and clients: none may hold the server's sockets or workers for long.
+    max_connections: int = 2000
+    max_requests_in_flight: int = 500
+    header_timeout_s: float = 10.0
+    body_timeout_s: float = 30.0
+    keep_alive_timeout_s: int = 5
+    shutdown_timeout_s: int = 30
     graphiql: bool = True
     # Cursor HMAC key. A random one per process is safe but makes cursors die on restart
     # and differ between replicas: set it explicitly when running more than one process.

@@ -5,25 +5,33 @@ would run to its end and keep asking the upstream for pages nobody will read. Th
 middleware reads the request body first (so the app's reads never race its own), hands
 it on, then listens for `http.disconnect` and cancels the app when it arrives. The app's
 `finally` blocks run as usual, so the request's loaders end their upstream work too.
+A body that has not arrived whole within `body_timeout_s` is answered 408.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 
 class CancelOnDisconnect:
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, *, body_timeout_s: float = 30.0) -> None:
         self.app = app
+        self.body_timeout_s = body_timeout_s
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        body = await _whole_body(receive)
+        try:
+            async with asyncio.timeout(self.body_timeout_s):
+                body = await _whole_body(receive)
+        except TimeoutError:  # a body trickling in: a slowloris client, or a broken one
+            await _too_slow(send)
+            return
         if body is None:  # gone before the body arrived
             return
         delivered = False
@@ -59,6 +67,21 @@ class CancelOnDisconnect:
             app.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await watcher
+
+
+async def _too_slow(send: Send) -> None:
+    error = {
+        "message": "The request body arrived too slowly.",
+        "extensions": {"code": "REQUEST_TIMEOUT"},
+    }
+    body = json.dumps({"errors": [error]}).encode()
+    headers = [
+        (b"content-type", b"application/json; charset=utf-8"),
+        (b"content-length", str(len(body)).encode()),
+        (b"connection", b"close"),
+    ]
+    await send({"type": "http.response.start", "status": 408, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
 
 
 async def _whole_body(receive: Receive) -> bytes | None:

@@ -4,9 +4,10 @@
    without touching the app and every answer (a 413 too) carries the CORS headers a
    browser needs to let the page read it.
 2. Compression of bodies of at least `Settings.compress_min_bytes`.
-3. The request body limit, `Settings.max_body_bytes`.
-4. Cancellation of a request whose client has disconnected (innermost: it reads the body
-   through the limit above).
+3. At most `Settings.max_requests_in_flight` GraphQL requests at once (503 past it).
+4. The request body limit, `Settings.max_body_bytes`.
+5. The body read within `Settings.body_timeout_s`, and cancellation of a request whose
+   client has disconnected (innermost: it reads the body through the limit above).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from starlette.middleware.cors import CORSMiddleware
 
 from gateway.config import Settings
 from gateway.http.compression import CompressionMiddleware
+from gateway.http.concurrency import ConcurrencyLimit
 from gateway.http.disconnect import CancelOnDisconnect
 from gateway.http.limits import BodyLimitMiddleware
 
@@ -44,8 +46,15 @@ def http_middleware(settings: Settings) -> list[Middleware]:
             )
         )
     stack.append(Middleware(CompressionMiddleware, minimum_size=settings.compress_min_bytes))
+    stack.append(
+        Middleware(
+            ConcurrencyLimit,
+            max_requests=settings.max_requests_in_flight,
+            paths=("/graphql",),
+        )
+    )
     stack.append(Middleware(BodyLimitMiddleware, max_body_bytes=settings.max_body_bytes))
-    stack.append(Middleware(CancelOnDisconnect))
+    stack.append(Middleware(CancelOnDisconnect, body_timeout_s=settings.body_timeout_s))
     return stack
 
 
