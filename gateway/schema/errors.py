@@ -20,7 +20,7 @@ import uuid
 from graphql.error import GraphQLError
 from strawberry.extensions import MaskErrors
 
-from gateway.errors import GatewayError, UpstreamError
+from gateway.errors import GatewayError
 
 log = logging.getLogger("gateway.errors")
 MAX_AFFECTED_PATHS = 20
@@ -39,7 +39,8 @@ def _by_failure(errors: list[GraphQLError]) -> list[tuple[GraphQLError, list[Gra
     groups: dict[int, tuple[GraphQLError, list[GraphQLError]]] = {}
     for error in errors:
         original = error.original_error
-        key = id(original) if isinstance(original, UpstreamError) else id(error)
+        # One exception raised into many fields is one failure (a batch, a shared call).
+        key = id(original) if isinstance(original, GatewayError) else id(error)
         if key in groups:
             groups[key][1].append(error)
         else:
