@@ -56,7 +56,13 @@ from gateway.upstream.models import (
 )
 from gateway.upstream.pages import Page, walk
 from gateway.upstream.retry import RetryPolicy
-from gateway.upstream.transport import Operation, QueryParams, Sender, build_http_client
+from gateway.upstream.transport import (
+    DEFAULT_MAX_BODY_BYTES,
+    Operation,
+    QueryParams,
+    Sender,
+    build_http_client,
+)
 
 __all__ = ["Page", "RetryPolicy", "UpstreamClient", "build_http_client", "walk"]
 
@@ -94,7 +100,8 @@ class UpstreamClient:
 
     `http` is owned by the caller (normally the app's lifespan), which also sets its
     timeouts (see `build_http_client`). `max_concurrency` bounds the requests in flight
-    from this client; `policy` governs retries of idempotent GETs.
+    from this client; `policy` governs retries of idempotent GETs; `max_body_bytes` caps
+    each answer read into memory.
     """
 
     def __init__(
@@ -104,8 +111,15 @@ class UpstreamClient:
         *,
         policy: RetryPolicy | None = None,
         max_concurrency: int = 32,
+        max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
     ) -> None:
-        self._sender = Sender(http, base_url, policy or RetryPolicy(), max_concurrency)
+        self._sender = Sender(
+            http,
+            base_url,
+            policy or RetryPolicy(),
+            max_concurrency,
+            max_body_bytes=max_body_bytes,
+        )
 
     @property
     def policy(self) -> RetryPolicy:
