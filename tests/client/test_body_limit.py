@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import gzip
 import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -79,9 +80,7 @@ async def test_a_body_over_the_limit_is_refused_and_not_retried(
 async def test_the_connection_is_not_reused_half_read(
     one_connection: httpx.AsyncClient, emulator: Any, chunked: bool
 ) -> None:
-    emulator.state.inject(
-        "getLocations", Fault(kind="huge", size_bytes=4 * MIB, chunked=chunked)
-    )
+    emulator.state.inject("getLocations", Fault(kind="huge", size_bytes=4 * MIB, chunked=chunked))
     client = UpstreamClient(one_connection, emulator.url, policy=FAST, max_body_bytes=MIB)
     with pytest.raises(UpstreamProtocolError):
         await client.list_locations(token=emulator.token_a)
@@ -131,9 +130,7 @@ async def test_memory_stays_flat_while_a_300_mib_body_is_refused(
     async with build_http_client(timeout_s=5.0, connect_timeout_s=1.0, max_connections=2) as http:
         client = UpstreamClient(http, emulator.url, policy=FAST)  # the default 8 MiB limit
         await client.list_locations(token=emulator.token_a)  # warm: pool, decoders, caches
-        emulator.state.inject(
-            "getLocations", Fault(kind="huge", size_bytes=size, chunked=chunked)
-        )
+        emulator.state.inject("getLocations", Fault(kind="huge", size_bytes=size, chunked=chunked))
         gc.collect()
         before = _memory_kib("VmRSS")
         _reset_peak_rss()
@@ -250,6 +247,27 @@ async def test_a_body_within_the_limit_is_the_responses_content(
     rows = {"locations": [{"id": f"loc-{i}"} for i in range(2000)]}
     upstream.reply(json_reply(rows))
     assert len(await upstream.client().list_locations(token=TOKEN)) == 2000
+
+
+async def test_a_body_that_does_not_match_its_encoding_is_a_protocol_error(
+    upstream: ScriptedUpstream,
+) -> None:
+    upstream.reply(
+        httpx.Response(200, headers={"Content-Encoding": "gzip"}, stream=httpx.ByteStream(b"nope"))
+    )
+    with pytest.raises(UpstreamProtocolError, match="decoded"):
+        await upstream.client().list_locations(token=TOKEN)
+    assert len(upstream.requests) == 1
+
+
+async def test_a_gzipped_body_is_limited_by_its_decoded_size(upstream: ScriptedUpstream) -> None:
+    packed = gzip.compress(b" " * 200_000)  # a few hundred bytes on the wire
+    upstream.reply(
+        httpx.Response(200, headers={"Content-Encoding": "gzip"}, stream=httpx.ByteStream(packed))
+    )
+    client = UpstreamClient(upstream.http, BASE_URL, policy=FAST, max_body_bytes=100_000)
+    with pytest.raises(UpstreamProtocolError, match="100000 bytes"):
+        await client.list_locations(token=TOKEN)
 
 
 # --- requests the gateway cannot form -------------------------------------------------------
