@@ -1,7 +1,8 @@
 """Sending one upstream operation: the one seam between the gateway and httpx.
 
 `Sender.send` gives every call, in this order: the caller's bearer (never a shared one),
-a request built without a cookie, a slot of the concurrency bound, the caller's
+a request built without a cookie, the operation's circuit breaker (`breaker.py`: fail
+fast while the upstream keeps failing), a slot of the concurrency bound, the caller's
 deadline, and a body read of at most `max_body_bytes`. GETs are retried per the
 `RetryPolicy`; writes go out exactly once. Redirects are never followed.
 
@@ -20,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from http.cookiejar import CookieJar, DefaultCookiePolicy
 from typing import Final
@@ -38,6 +40,7 @@ from gateway.errors import (
     UpstreamUnavailable,
 )
 from gateway.upstream import contract
+from gateway.upstream.breaker import BreakerPolicy, Breakers, CircuitState, Verdict
 from gateway.upstream.retry import RetryPolicy, parse_retry_after
 
 logger: Final = logging.getLogger("gateway.upstream")
@@ -121,19 +124,24 @@ def bearer_headers(token: str, *, body: bool = False) -> dict[str, str]:
 
 @dataclass(frozen=True, slots=True)
 class _Failure:
-    """One failed attempt: the error to raise, and what the retry loop needs."""
+    """One failed attempt: the error to raise, and what the retry loop and breaker need."""
 
     error: UpstreamError | Unauthenticated
     outcome: str  # for the log line: a status or an exception name, never a URL
+    verdict: Verdict
     retryable: bool = False
     retry_after: float | None = None
     cause: BaseException | None = None
 
 
 class Sender:
-    """Sends requests for `UpstreamClient`: retries, deadline, bound, body limit and error
-    mapping. `max_body_bytes` caps every answer read into memory (see
-    `DEFAULT_MAX_BODY_BYTES`)."""
+    """Sends requests for `UpstreamClient`: retries, deadline, bound, body limit, circuit
+    breakers and error mapping.
+
+    `max_body_bytes` caps every answer read into memory (see `DEFAULT_MAX_BODY_BYTES`).
+    `breaker` governs the per-operation circuit breakers (`breaker.py`); `clock` is
+    theirs, a `time.monotonic` stand-in for tests. Deadlines always use `time.monotonic`.
+    """
 
     def __init__(
         self,
@@ -143,6 +151,8 @@ class Sender:
         max_concurrency: int,
         *,
         max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+        breaker: BreakerPolicy | None = None,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         if "authorization" in http.headers or http.auth is not None:
             raise ValueError("the shared upstream client must not carry credentials")
@@ -155,6 +165,12 @@ class Sender:
         self.policy = policy
         self.max_body_bytes = max_body_bytes
         self._slots = asyncio.Semaphore(max_concurrency)
+        # One breaker per operation for the whole process, shared by every tenant: see
+        # breaker.py for why nothing one tenant causes can open it for the others.
+        self.breakers = Breakers(breaker or BreakerPolicy(), clock)
+
+    def circuit_state(self, op: Operation) -> CircuitState:
+        return self.breakers.state_of(op.id)
 
     async def send(
         self,
@@ -172,13 +188,15 @@ class Sender:
 
         `deadline` is a `time.monotonic()` instant: no attempt starts and no backoff
         sleeps past it, and an attempt in flight (body included) is cut off when it
-        arrives.
+        arrives. While the operation's circuit is open, attempts fail fast without I/O.
         """
         headers = bearer_headers(token, body=body is not None)
         request = self._request(op, path, params, body, headers)
+        breaker = self.breakers.of(op.id)
         attempts = self.policy.max_attempts if op.idempotent else 1
         started = time.monotonic()
         attempt = 0
+        failure: _Failure | None = None
         while True:
             attempt += 1
             remaining = None if deadline is None else deadline - time.monotonic()
@@ -187,7 +205,23 @@ class Sender:
                 raise UpstreamTimeout(
                     f"upstream {op.id}: the request deadline passed", operation=op.id
                 )
-            result = await self._attempt(op, request, remaining, not_found)
+            permit = breaker.admit()
+            if permit is None:
+                # Opened by other calls while this one waited to retry: report what this
+                # call met itself. Otherwise nothing was sent, not even a write.
+                logger.debug("upstream %s: not sent, the circuit is open", op.id)
+                if failure is not None:
+                    raise failure.error from failure.cause
+                raise UpstreamUnavailable(
+                    f"upstream {op.id}: not sent, the circuit is open after repeated failures",
+                    operation=op.id,
+                )
+            verdict = Verdict.UNKNOWN  # what a cancelled attempt tells the breaker
+            try:
+                result = await self._attempt(op, request, remaining, not_found)
+                verdict = result.verdict if isinstance(result, _Failure) else Verdict.HEALTHY
+            finally:
+                breaker.record(permit, verdict)
             if not isinstance(result, _Failure):
                 logger.debug(
                     "upstream %s answered %d in %.0f ms",
@@ -199,7 +233,9 @@ class Sender:
 
             failure = result
             delay = None
-            if failure.retryable and attempt < attempts:
+            # Per attempt, not per call: a retry is one more attempt the breaker judges, so
+            # a circuit this call's failures just opened stops its retries too.
+            if failure.retryable and attempt < attempts and breaker.would_admit():
                 delay = self.policy.delay_s(attempt, failure.retry_after)
                 # Never sleep into the deadline: the retry could not finish anyway.
                 late = deadline is not None and time.monotonic() + (delay or 0.0) >= deadline
@@ -222,7 +258,7 @@ class Sender:
 
         A URL httpx refuses (too long, say, from a 500,000-character id) is a request the
         gateway could not form, not an upstream outage: `UpstreamRejected`, without the
-        URL.
+        URL, and without troubling the breaker.
         """
         url = self.base_url + (path if path is not None else op.path)
         try:
@@ -260,19 +296,24 @@ class Sender:
             return _Failure(
                 UpstreamTimeout(self._message(op, "timed out"), operation=op.id),
                 type(exc).__name__,
+                Verdict.UNWELL,
                 retryable=nothing_sent or self.policy.retry_read_timeouts,
                 cause=exc,
             )
         except TimeoutError as exc:  # the caller's deadline, from asyncio.timeout
+            # The caller's budget ran out, which says nothing of the upstream: a hang is
+            # caught by httpx's own timeout, shorter than a request's deadline.
             return _Failure(
                 UpstreamTimeout(self._message(op, "the request deadline passed"), operation=op.id),
                 "deadline reached in flight",
+                Verdict.UNKNOWN,
                 cause=exc,
             )
         except httpx.TransportError as exc:
             return _Failure(
                 UpstreamUnavailable(self._message(op, "connection failed"), operation=op.id),
                 type(exc).__name__,
+                Verdict.UNWELL,
                 retryable=isinstance(exc, httpx.NetworkError | httpx.RemoteProtocolError),
                 cause=exc,
             )
@@ -283,12 +324,14 @@ class Sender:
                     operation=op.id,
                 ),
                 type(exc).__name__,
+                Verdict.UNWELL,
                 cause=exc,
             )
         if response.is_success:
             if fits:
                 return response
-            # Not retried: a body that big will be big again.
+            # Not retried: a body that big will be big again. Nor held against the
+            # upstream: its size follows the tenant's data, not the upstream's health.
             return _Failure(
                 UpstreamProtocolError(
                     f"upstream {op.id} answered with a body over the limit of "
@@ -296,12 +339,14 @@ class Sender:
                     operation=op.id,
                 ),
                 f"body over {self.max_body_bytes} bytes",
+                Verdict.UNKNOWN,
             )
         status = response.status_code
         retry_after = parse_retry_after(response.headers.get("Retry-After"))
         return _Failure(
             self._status_error(op, status, retry_after, not_found),
             f"status {status}",
+            _status_verdict(status),
             retryable=status in self.policy.retry_statuses,
             retry_after=retry_after,
         )
@@ -383,6 +428,15 @@ class Sender:
             attempts,
             "; retrying" if retrying else "",
         )
+
+
+def _status_verdict(status: int) -> Verdict:
+    """What an answer's status says about the upstream's health (see breaker.py)."""
+    if status == 429:
+        return Verdict.UNKNOWN  # throttling is per token: one tenant's quota, not an outage
+    if 400 <= status <= 499:
+        return Verdict.HEALTHY  # answered on purpose
+    return Verdict.UNWELL  # 5xx, and 1xx/3xx answers we cannot understand
 
 
 def _declared_length(response: httpx.Response) -> int | None:
