@@ -8,7 +8,7 @@ turns each into the JSON error answer `{"message": ...}` with its status.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from http import HTTPStatus
 from typing import cast
@@ -16,11 +16,11 @@ from typing import cast
 import msgspec
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import Response, StreamingResponse
 from starlette.types import Receive, Scope, Send
 
 from .auth import AuthError
-from .faults import Fault
+from .faults import HUGE_PREFIX, HUGE_SUFFIX, BodyMeter, Fault
 from .location_input import BodyError
 from .paging import PageTokenError
 from .params import Query, QueryError
@@ -96,6 +96,50 @@ class DroppedResponse(Response):
         )
 
 
+# One row of a `huge` body: every row the same length, so the size comes out exact.
+HUGE_ROW = b'{"id": "huge-%010d", "name": "Row %010d of an oversized answer"}'
+HUGE_ROW_BYTES = len(HUGE_ROW % (0, 0))
+HUGE_CHUNK_BYTES = 64 * 1024
+
+
+async def huge_body(meter: BodyMeter) -> AsyncIterator[bytes]:
+    """Exactly `meter.size_bytes` of valid JSON, `{"locations": [rows...] padding}`, one
+    chunk of about 64 KiB at a time, made only when the server asks for the next one."""
+    try:
+        room = meter.size_bytes - len(HUGE_PREFIX) - len(HUGE_SUFFIX)
+        rows = (room + 2) // (HUGE_ROW_BYTES + 2) if room >= HUGE_ROW_BYTES else 0
+        padding = room - (rows * (HUGE_ROW_BYTES + 2) - 2 if rows else 0)
+        per_chunk = HUGE_CHUNK_BYTES // (HUGE_ROW_BYTES + 2)
+        chunk = HUGE_PREFIX
+        for first in range(0, rows, per_chunk):
+            numbers = range(first, min(first + per_chunk, rows))
+            chunk += b", ".join(HUGE_ROW % (i, i) for i in numbers)
+            if numbers.stop < rows:
+                chunk += b", "
+            yield await _metered(meter, chunk)
+            chunk = b""
+        while padding > HUGE_CHUNK_BYTES:  # JSON allows any amount of whitespace
+            yield await _metered(meter, chunk + b" " * HUGE_CHUNK_BYTES)
+            chunk = b""
+            padding -= HUGE_CHUNK_BYTES
+        yield await _metered(meter, chunk + b" " * padding + HUGE_SUFFIX)
+    finally:
+        meter.finished.set()
+
+
+async def _metered(meter: BodyMeter, chunk: bytes) -> bytes:
+    # Once the client is gone uvicorn's send returns at once, without awaiting: this
+    # pause is where the server's disconnect handling gets to cancel the stream.
+    await asyncio.sleep(0)
+    meter.sent_bytes += len(chunk)
+    return chunk
+
+
+def huge_response(fault: Fault, meter: BodyMeter) -> Response:
+    headers = None if fault.chunked else {"Content-Length": str(fault.size_bytes)}
+    return StreamingResponse(huge_body(meter), headers=headers, media_type="application/json")
+
+
 def fault_response(fault: Fault) -> Response:
     if fault.kind == "drop":
         return DroppedResponse()
@@ -124,6 +168,8 @@ def operation(operation_id: str, handler: Handler, *, refresh: bool = False) -> 
             await asyncio.sleep(state.latency_ms / 1000)
         fault = state.faults.take(operation_id)
         if fault is not None:
+            if fault.kind == "huge":
+                return huge_response(fault, state.faults.meter(operation_id, fault))
             if fault.kind != "delay":
                 return fault_response(fault)
             await asyncio.sleep(fault.delay_ms / 1000)

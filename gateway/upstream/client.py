@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import AsyncGenerator, Awaitable, Callable, Sequence
 from datetime import datetime
 from typing import Any, Final, TypeVar
@@ -23,6 +24,7 @@ import msgspec
 
 from gateway.errors import NotFound, UpstreamProtocolError, UpstreamRejected
 from gateway.upstream import contract
+from gateway.upstream.breaker import BreakerPolicy, CircuitState
 from gateway.upstream.models import (
     AccessToken,
     CreateLocationRequest,
@@ -56,9 +58,23 @@ from gateway.upstream.models import (
 )
 from gateway.upstream.pages import Page, walk
 from gateway.upstream.retry import RetryPolicy
-from gateway.upstream.transport import Operation, QueryParams, Sender, build_http_client
+from gateway.upstream.transport import (
+    DEFAULT_MAX_BODY_BYTES,
+    Operation,
+    QueryParams,
+    Sender,
+    build_http_client,
+)
 
-__all__ = ["Page", "RetryPolicy", "UpstreamClient", "build_http_client", "walk"]
+__all__ = [
+    "BreakerPolicy",
+    "CircuitState",
+    "Page",
+    "RetryPolicy",
+    "UpstreamClient",
+    "build_http_client",
+    "walk",
+]
 
 logger: Final = logging.getLogger("gateway.upstream")
 
@@ -88,13 +104,33 @@ LIST_STATIONS: Final = Operation.of("listStations", contract.LIST_STATIONS)
 GET_STATION_TRANSACTIONS: Final = Operation.of("getTransactions", contract.STATION_TRANSACTIONS)
 GET_TRANSACTION: Final = Operation.of("getTransaction", contract.GET_TRANSACTION)
 
+OPERATIONS: Final = (
+    REFRESH_ACCESS_TOKEN,
+    GET_LOCATIONS,
+    POST_LOCATION,
+    GET_LOCATION,
+    PATCH_LOCATION,
+    GET_LOCATION_STATIONS,
+    GET_NETWORK_STATUS,
+    GET_CURRENTLY_USED_POWER,
+    GET_NETWORK_HARDWARE_ERRORS,
+    GET_PROBLEMATIC_SESSIONS,
+    GET_NETWORK_TRANSACTIONS,
+    LIST_STATIONS,
+    GET_STATION_TRANSACTIONS,
+    GET_TRANSACTION,
+)
+
 
 class UpstreamClient:
     """Typed access to the ChargEye REST API over a shared, credential-free httpx client.
 
     `http` is owned by the caller (normally the app's lifespan), which also sets its
     timeouts (see `build_http_client`). `max_concurrency` bounds the requests in flight
-    from this client; `policy` governs retries of idempotent GETs.
+    from this client; `policy` governs retries of idempotent GETs; `max_body_bytes` caps
+    each answer read; `breaker` sets when an operation's circuit opens and for how long
+    (`BreakerPolicy(failure_threshold=0)` turns breakers off); `clock` is the breakers'.
+    Make one per process: its breakers are then the process's, shared by every tenant.
     """
 
     def __init__(
@@ -104,12 +140,28 @@ class UpstreamClient:
         *,
         policy: RetryPolicy | None = None,
         max_concurrency: int = 32,
+        max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+        breaker: BreakerPolicy | None = None,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        self._sender = Sender(http, base_url, policy or RetryPolicy(), max_concurrency)
+        self._sender = Sender(
+            http,
+            base_url,
+            policy or RetryPolicy(),
+            max_concurrency,
+            max_body_bytes=max_body_bytes,
+            breaker=breaker,
+            clock=clock,
+        )
 
     @property
     def policy(self) -> RetryPolicy:
         return self._sender.policy
+
+    def circuit_states(self) -> dict[str, CircuitState]:
+        """operationId → "closed", "open" or "half_open", for every operation: a snapshot
+        for readiness reports (a `CircuitState` is a `str`)."""
+        return {op.id: self._sender.circuit_state(op) for op in OPERATIONS}
 
     # --- auth ------------------------------------------------------------------------
 

@@ -1,4 +1,4 @@
-"""Injected faults (status, delay, malformed, drop), their order and lifetimes, and the
+"""Injected faults (status, delay, malformed, drop, huge), their order and lifetimes, and the
 latency knob; every request is counted, whatever happens to it."""
 
 from __future__ import annotations
@@ -144,6 +144,67 @@ async def test_latency_delays_answers_without_serialising_them(
     assert arrived_before_first_answer == [4]
 
 
+async def test_a_huge_fault_streams_exactly_its_size_of_valid_json_chunked(
+    raw: httpx.AsyncClient, emulator: RunningEmulator
+) -> None:
+    size = 3 * 1024 * 1024 + 7
+    emulator.state.inject("getLocations", Fault(kind="huge", size_bytes=size))
+    response = await raw.get("/locations", headers=bearer(emulator.token_a))
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "application/json"
+    assert response.headers["transfer-encoding"] == "chunked"
+    assert "content-length" not in response.headers
+    assert len(response.content) == size
+    rows = json.loads(response.content)["locations"]
+    assert len(rows) > 1000 and all(set(row) == {"id", "name"} for row in rows)
+    [meter] = emulator.state.faults.huge_bodies
+    assert (meter.operation_id, meter.sent_bytes) == ("getLocations", size)
+    assert meter.finished.is_set()
+    assert emulator.state.counters["getLocations"] == 1
+
+
+async def test_a_huge_fault_can_declare_its_length(
+    raw: httpx.AsyncClient, emulator: RunningEmulator
+) -> None:
+    emulator.state.inject("getNetworkStatus", Fault(kind="huge", size_bytes=100, chunked=False))
+    response = await raw.get("/locations/networkStatus", headers=bearer(emulator.token_a))
+    assert response.headers["content-length"] == "100"
+    assert "transfer-encoding" not in response.headers
+    assert len(response.content) == 100 and json.loads(response.content)["locations"]
+
+
+@pytest.mark.parametrize("chunked", [True, False])
+async def test_a_huge_body_is_generated_only_as_fast_as_it_is_read(
+    raw: httpx.AsyncClient, emulator: RunningEmulator, chunked: bool
+) -> None:
+    size = 300 * 1024 * 1024
+    emulator.state.inject("getLocations", Fault(kind="huge", size_bytes=size, chunked=chunked))
+    async with raw.stream("GET", "/locations", headers=bearer(emulator.token_a)) as response:
+        async for chunk in response.aiter_raw():
+            assert chunk.startswith(b'{"locations": [{"id": "huge-')
+            break  # leaving the block closes the connection with the body unread
+    [meter] = emulator.state.faults.huge_bodies
+    # Generation ends either way, stopped by the disconnect or having sent it all.
+    await asyncio.to_thread(meter.finished.wait)
+    # Only what socket buffers held: had it been built whole, or not stopped, it would
+    # have reached `size`.
+    assert meter.sent_bytes < size // 20
+
+
+async def test_the_admin_endpoint_injects_a_huge_fault(
+    raw: httpx.AsyncClient, emulator: RunningEmulator
+) -> None:
+    added = await raw.post("/_emulator/faults", json={"operation": "getLocation", "kind": "huge"})
+    assert added.json() == {"success": True}
+    uid = emulator.state.network.visible_locations(emulator.tenant_a)[0].uid
+    headers = bearer(emulator.token_a)
+    async with raw.stream("GET", f"/locations/{uid}", headers=headers) as response:
+        assert response.status_code == 200
+        assert response.headers["transfer-encoding"] == "chunked"  # the default
+    [meter] = emulator.state.faults.huge_bodies
+    assert meter.size_bytes == Fault().size_bytes == 64 * 1024 * 1024
+
+
 def test_bad_faults_are_refused(emulator: RunningEmulator) -> None:
     with pytest.raises(ValueError, match="operationId"):
         emulator.state.inject("getLocationz", Fault())
@@ -153,3 +214,5 @@ def test_bad_faults_are_refused(emulator: RunningEmulator) -> None:
         Fault(kind="explode")  # type: ignore[arg-type]
     with pytest.raises(ValueError):
         Fault(status=200)
+    with pytest.raises(ValueError, match="size_bytes"):
+        Fault(kind="huge", size_bytes=16)  # too small for `{"locations": []}`
