@@ -23,6 +23,7 @@ from gateway.http.view import ConformantGraphQL
 from gateway.idempotency import IdempotencyStore, MemoryIdempotencyStore
 from gateway.loaders.shape import ShapeBook
 from gateway.schema.build import build_schema
+from gateway.upstream.breaker import BreakerPolicy
 from gateway.upstream.client import RetryPolicy, UpstreamClient, build_http_client
 
 
@@ -91,6 +92,11 @@ def create_app(settings: Settings) -> Starlette:
                     settings.upstream_url,
                     policy=RetryPolicy(max_attempts=settings.upstream_retry_attempts),
                     max_concurrency=settings.upstream_max_concurrency,
+                    max_body_bytes=settings.upstream_max_body_bytes,
+                    breaker=BreakerPolicy(
+                        failure_threshold=settings.upstream_circuit_failure_threshold,
+                        open_s=settings.upstream_circuit_open_s,
+                    ),
                 ),
                 "shapes": ShapeBook(),
                 "idempotency": MemoryIdempotencyStore(window_s=settings.idempotency_window_s),

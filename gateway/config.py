@@ -24,6 +24,12 @@ class Settings:
     upstream_max_concurrency: int = 32
     upstream_retry_attempts: int = 3
     request_deadline_s: float = 30.0
+    # The largest upstream answer read (larger ones are refused, never held whole).
+    upstream_max_body_bytes: int = 8 * 1024 * 1024
+    # Circuit breaker per upstream operation: consecutive failed attempts that open it
+    # (0: never), and how long it then fails calls fast before one probe goes through.
+    upstream_circuit_failure_threshold: int = 10
+    upstream_circuit_open_s: float = 15.0
     # GraphQL limits.
     max_page_size: int = 200
     max_query_depth: int = 12

@@ -154,6 +154,12 @@ KINDS = [
     Kind("timeout", Fault(kind="delay", delay_ms=1500), "UPSTREAM_TIMEOUT", retried=False),
     Kind("malformed", Fault(kind="malformed"), "UPSTREAM_PROTOCOL_ERROR", retried=False),
     Kind("dropped", Fault(kind="drop"), "UPSTREAM_UNAVAILABLE", retried=True),
+    Kind(
+        "oversized",
+        Fault(kind="huge", size_bytes=300 * 1024 * 1024),
+        "UPSTREAM_PROTOCOL_ERROR",
+        retried=False,
+    ),
 ]
 # Lookups of one row answer null for a row that is not there: that is no error.
 NULL_WHEN_MISSING = {"getLocation", "listStations"}
@@ -161,7 +167,13 @@ NULL_WHEN_MISSING = {"getLocation", "listStations"}
 
 @pytest.fixture
 async def faulty(emulator: RunningEmulator) -> AsyncIterator[Gateway]:
-    settings = replace(gateway_settings(emulator.url), upstream_timeout_s=0.5)
+    # The breaker stays out of the count here (tests/client/test_breaker.py and the test
+    # below prove it); four stations' retries would otherwise open it mid-request.
+    settings = replace(
+        gateway_settings(emulator.url),
+        upstream_timeout_s=0.5,
+        upstream_circuit_failure_threshold=0,
+    )
     async with serving(create_app(settings)) as url, httpx.AsyncClient(timeout=30) as http:
         yield Gateway(url, http, settings)
 
@@ -197,3 +209,26 @@ async def test_a_fault_is_one_coded_error_per_failed_call(
     assert len(errors) == calls
     for error in errors:
         assert emulator.token_a not in error["message"]
+
+
+async def test_an_open_circuit_fails_fast_without_calling_the_upstream(
+    emulator: RunningEmulator,
+) -> None:
+    settings = replace(
+        gateway_settings(emulator.url),
+        upstream_retry_attempts=1,
+        upstream_circuit_failure_threshold=3,
+        upstream_circuit_open_s=60,
+    )
+    query = "{ transactions(first: 2) { nodes { txId } } }"
+    emulator.state.inject("getNetworkTransactions", Fault(status=500), times=None)
+    async with serving(create_app(settings)) as url, httpx.AsyncClient(timeout=30) as http:
+        gateway = Gateway(url, http, settings)
+        for _ in range(3):
+            await gateway.query(query, token=emulator.token_a)
+        assert emulator.state.counters["getNetworkTransactions"] == 3
+        emulator.state.reset()  # the upstream is healthy again, but the circuit is open
+        body = await gateway.query(query, token=emulator.token_a)
+    assert body["errors"][0]["extensions"]["code"] == "UPSTREAM_UNAVAILABLE"
+    assert "circuit" in body["errors"][0]["message"]
+    assert emulator.state.counters["getNetworkTransactions"] == 0
