@@ -12,7 +12,13 @@ const spec = JSON.parse(readFileSync(process.argv[2], 'utf8'));
 
 // A 2xx answer can still be a failure: a GraphQL error, or (for the Mesh schema) the
 // contract's ErrorBody member of a response union. Those count as bad bodies.
-const isGood = (body) => !body.includes('"errors"') && !body.includes('"ErrorBody"');
+// The first bad body is kept (its start) to tell what went wrong.
+let badSample = '';
+const isGood = (body) => {
+  const good = !body.includes('"errors"') && !body.includes('"ErrorBody"');
+  if (!good && !badSample) badSample = body.slice(0, 300);
+  return good;
+};
 
 const result = await autocannon({
   url: spec.url,
@@ -33,5 +39,6 @@ process.stdout.write(
     non_2xx: result.non2xx,
     socket_errors: result.errors + result.timeouts,
     bad_bodies: result.mismatches,
+    bad_sample: badSample,
   }) + '\n',
 );
