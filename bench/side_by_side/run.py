@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import shutil
 import tempfile
+import time
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
 from pathlib import Path
@@ -174,15 +175,21 @@ def measure(
     result = loadgen.run_load(
         tool, gateway.url, token, checked.bodies, concurrency, options.seconds, driver_core
     )
-    after = group_usage(gateway.service.pid)
     emulator_after = group_usage(emulator.service.pid)
+    # When the load stops, about `concurrency` requests are in flight: their upstream
+    # calls are mostly made (they come first), and both gateways finish such requests
+    # after the client has gone. So the costs are read once the gateway is idle again,
+    # and charged to the completed units plus those in flight.
+    quiesce(gateway, emulator)
+    after = group_usage(gateway.service.pid)
     calls = emulator.counters()
     units = result.requests / scenario.pages
+    charged = (result.requests + concurrency) / scenario.pages
     cell.requests = result.requests
     cell.units_per_s = units / result.seconds if result.seconds else None
     cell.p50_ms, cell.p99_ms = result.p50_ms, result.p99_ms
-    cell.calls_per_unit = calls / units if units else None
-    cell.cpu_ms_per_unit = (after.cpu_s - before.cpu_s) * 1000 / units if units else None
+    cell.calls_per_unit = calls / charged
+    cell.cpu_ms_per_unit = (after.cpu_s - before.cpu_s) * 1000 / charged
     cell.rss_mib = after.rss_kib / 1024
     if result.seconds:
         # Near 100 %, the emulator (one Python process) is the bottleneck of the cell,
@@ -200,6 +207,25 @@ def measure(
     if not gateway.service.running():
         cell.status, cell.note = "failed", "the gateway exited during the cell"
     return cell
+
+
+IDLE_CPU_S = 0.02  # less CPU than this in one interval: the gateway is idle
+IDLE_INTERVAL_S = 0.25
+IDLE_TIMEOUT_S = 60.0
+
+
+def quiesce(gateway: gateways.Gateway, emulator: Emulator) -> None:
+    """Until the gateway burns no CPU and the emulator sees no call, so the requests that
+    were in flight when the load stopped have finished (or the timeout ran out)."""
+    deadline = time.monotonic() + IDLE_TIMEOUT_S
+    last = group_usage(gateway.service.pid).cpu_s
+    while time.monotonic() < deadline:
+        time.sleep(IDLE_INTERVAL_S)
+        now = group_usage(gateway.service.pid).cpu_s
+        if now - last < IDLE_CPU_S:
+            break
+        last = now
+    emulator.settle()
 
 
 def progress(cell: Cell) -> str:
