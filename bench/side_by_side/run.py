@@ -10,11 +10,13 @@ process group and is ended when its block is left, also on Ctrl-C.
 from __future__ import annotations
 
 import shutil
+import signal
 import tempfile
 import time
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
 from pathlib import Path
+from types import FrameType
 
 import httpx
 
@@ -49,6 +51,27 @@ def select(scenarios: list[Scenario], names: tuple[str, ...] | None) -> list[Sce
 
 def run(options: Options) -> bool:
     """The whole matrix; False when any check failed or any error was counted."""
+    # SIGTERM (a `kill`, a CI timeout) would end Python without running `finally`, and
+    # leave the emulator and a gateway behind: turn it into an exception while running.
+    # Ctrl-C likewise: asyncio.run's own SIGINT handler only cancels the task at its next
+    # await, and this run never awaits, so the plain KeyboardInterrupt is put back.
+    previous_term = signal.signal(signal.SIGTERM, _raise_on_sigterm)
+    previous_int = signal.getsignal(signal.SIGINT)
+    if previous_int is not signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        return _run(options)
+    finally:
+        signal.signal(signal.SIGTERM, previous_term)
+        if previous_int is not signal.SIG_IGN:
+            signal.signal(signal.SIGINT, previous_int)
+
+
+def _raise_on_sigterm(signum: int, frame: FrameType | None) -> None:
+    raise SystemExit(128 + signum)
+
+
+def _run(options: Options) -> bool:
     tool = loadgen.choose_tool(options.tool)
     if "peer" in options.gateways or tool == "autocannon":
         gateways.ensure_peer_installed()
