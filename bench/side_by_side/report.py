@@ -61,7 +61,15 @@ METRICS: tuple[tuple[str, str, str], ...] = (
 )
 
 
-def machine(extra: dict[str, Any]) -> dict[str, Any]:
+def at_start() -> dict[str, Any]:
+    """When the run started and how busy the machine was then (other work shares it)."""
+    return {
+        "date": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
+        "load_average_at_start": [round(x, 2) for x in os.getloadavg()],
+    }
+
+
+def machine(started: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
     model = "?"
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
@@ -71,11 +79,11 @@ def machine(extra: dict[str, Any]) -> dict[str, Any]:
     except OSError:
         pass
     info: dict[str, Any] = {
-        "date": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
+        **started,
+        "load_average_at_end": [round(x, 2) for x in os.getloadavg()],
         "cpu": model,
         "cores": os.cpu_count(),
         "kernel": platform.release(),
-        "load_average_at_start": [round(x, 2) for x in os.getloadavg()],
     }
     info.update(extra)
     return info

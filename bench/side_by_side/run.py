@@ -32,7 +32,7 @@ from bench.side_by_side.processes import (
     pin_self,
     restore_affinity,
 )
-from bench.side_by_side.report import Cell, document, machine, write
+from bench.side_by_side.report import Cell, at_start, document, machine, write
 from bench.side_by_side.scenarios import Document, Scenario, all_scenarios
 
 Starter = Callable[[str, int | None, Path], AbstractContextManager[gateways.Gateway]]
@@ -72,6 +72,7 @@ def _raise_on_sigterm(signum: int, frame: FrameType | None) -> None:
 
 
 def _run(options: Options) -> bool:
+    started = at_start()
     tool = loadgen.choose_tool(options.tool)
     if "peer" in options.gateways or tool == "autocannon":
         gateways.ensure_peer_installed()
@@ -110,6 +111,7 @@ def _run(options: Options) -> bool:
         shutil.rmtree(logs, ignore_errors=True)
 
     info = machine(
+        started,
         {
             "load_generator": loadgen.tool_version(tool),
             "pinning": "gateway on core 0; emulator, load generator, runner on core 1"
@@ -120,7 +122,7 @@ def _run(options: Options) -> bool:
             "warmup_seconds": options.warmup_seconds,
             "ours": versions.get("ours", gateways.our_versions()),
             "peer": versions.get("peer", {}),
-        }
+        },
     )
     markdown = document(cells, info, [(s.name, s.title) for s in scenarios])
     path = write("quick" if options.quick else "latest", cells, info, markdown)
