@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-dev
 
-.PHONY: run test lint typecheck pytest schema bench clean
+.PHONY: run test lint typecheck pytest schema bench bench-quick clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -34,8 +34,27 @@ test: $(STAMP) $(NODE_STAMP)
 schema: $(STAMP)
 	$(BIN)/python -m gateway export-schema > schema.graphql
 
-bench: $(STAMP)
+# The peer of `python -m bench side-by-side` (Hive Gateway, Mesh Compose, autocannon), from
+# its own lock; reinstalled only when that lock changes. wrk, its preferred load generator,
+# is a Debian package: installed only as root where apt-get exists, else autocannon is used.
+PEER_STAMP := bench/peer/node_modules/.package-lock.json
+WRK := command -v wrk >/dev/null || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \
+	{ apt-get install -y -q wrk || { apt-get update -q && apt-get install -y -q wrk; }; } \
+	>/dev/null 2>&1; } || echo "wrk not installed: side-by-side falls back to autocannon"
+
+$(PEER_STAMP): bench/peer/package.json bench/peer/package-lock.json
+	cd bench/peer && npm ci --no-audit --no-fund
+	touch $(PEER_STAMP)
+
+# Every report, the side-by-side matrix in full (about ten minutes).
+bench: $(STAMP) $(PEER_STAMP)
+	@$(WRK)
 	$(BIN)/python -m bench
+
+# The side-by-side table alone, fewer scenarios and shorter cells (under two minutes).
+bench-quick: $(STAMP) $(PEER_STAMP)
+	@$(WRK)
+	$(BIN)/python -m bench side-by-side --quick
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

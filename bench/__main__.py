@@ -12,7 +12,7 @@ import sys
 from collections.abc import Callable, Coroutine
 from typing import Any
 
-from bench import calls, compression, cost, load, network
+from bench import calls, compression, cost, load, network, side_by_side
 
 # A report returns None, or False when what it measured is a failure (exit status 1).
 Report = Callable[[], Coroutine[Any, Any, bool | None]]
@@ -23,11 +23,15 @@ REPORTS: dict[str, Report] = {
     "cost": cost.main,
     "load": load.main,
     "network": network.main,
+    "side-by-side": side_by_side.main,
 }
 # Reports that take options: name -> the report with its options parsed. Every option is
 # parsed before any report starts, so a typo fails at once.
 OPTIONS: dict[str, Callable[[list[str]], Report]] = {
     "load": lambda args: functools.partial(load.main, load.parse_args(args)),
+    "side-by-side": lambda args: functools.partial(
+        side_by_side.main, side_by_side.parse_args(args)
+    ),
 }
 
 
@@ -45,7 +49,10 @@ def plan(argv: list[str]) -> list[tuple[str, list[str]]]:
 def run(argv: list[str]) -> int:
     if argv[:1] in (["-h"], ["--help"]):
         print(__doc__.strip() if __doc__ else "")
-        print(f"reports: {', '.join(REPORTS)}; `python -m bench load --help` for its options")
+        print(
+            f"reports: {', '.join(REPORTS)}; `python -m bench load --help` and "
+            "`python -m bench side-by-side --help` for their options"
+        )
         return 0
     steps = plan(argv) or [(name, []) for name in REPORTS]
     unknown = [name for name, _ in steps if name not in REPORTS]
