@@ -12,7 +12,7 @@ import sys
 from collections.abc import Callable, Coroutine
 from typing import Any
 
-from bench import calls, compression, cost, load, network, side_by_side
+from bench import calls, compression, cost, load, network, side_by_side, soak
 
 # A report returns None, or False when what it measured is a failure (exit status 1).
 Report = Callable[[], Coroutine[Any, Any, bool | None]]
@@ -24,6 +24,7 @@ REPORTS: dict[str, Report] = {
     "load": load.main,
     "network": network.main,
     "side-by-side": side_by_side.main,
+    "soak": soak.main,
 }
 # Reports that take options: name -> the report with its options parsed. Every option is
 # parsed before any report starts, so a typo fails at once.
@@ -32,6 +33,7 @@ OPTIONS: dict[str, Callable[[list[str]], Report]] = {
     "side-by-side": lambda args: functools.partial(
         side_by_side.main, side_by_side.parse_args(args)
     ),
+    "soak": lambda args: functools.partial(soak.main, int(args[0])),
 }
 
 

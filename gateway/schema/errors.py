@@ -40,12 +40,18 @@ def _by_failure(errors: list[GraphQLError]) -> list[tuple[GraphQLError, list[Gra
     for error in errors:
         original = error.original_error
         # One exception raised into many fields is one failure (a batch, a shared call).
-        key = id(original) if isinstance(original, GatewayError) else id(error)
+        # Not across `_entities`: a router places each representation's error itself.
+        shared = isinstance(original, GatewayError) and not _under_entities(error)
+        key = id(original) if shared else id(error)
         if key in groups:
             groups[key][1].append(error)
         else:
             groups[key] = (error, [])
     return list(groups.values())
+
+
+def _under_entities(error: GraphQLError) -> bool:
+    return bool(error.path) and error.path[0] == "_entities"
 
 
 def _with_code(error: GraphQLError, others: list[GraphQLError] | None = None) -> GraphQLError:

@@ -10,7 +10,7 @@ from strawberry.types import Info
 
 from gateway.context import Context
 from gateway.loaders.queries import LocationUids
-from gateway.schema.costs import LOCATION_BY_ID, Charge, Cost, priced
+from gateway.schema.costs import LOCATION_BY_ID, Ask, Charge, Cost, Level, priced
 from gateway.schema.enums import EvseStatus, TxStatus
 from gateway.schema.selection import selected_names
 from gateway.upstream.models import LocationPower as LocationPowerRow
@@ -44,11 +44,16 @@ class LocationPower:
         return await Location.load(info, self.location_uid)
 
 
+def _each_location(level: Level, ask: Ask) -> Level:
+    # One row per chosen location (`level.locations` holds how many were chosen).
+    return Level(parents=level.locations, locations=level.locations, stations=level.stations)
+
+
 @strawberry.type(description="Power in use right now: the total and per location.")
 class NetworkPower:
     total_power_kw: float
     session_count: int
-    locations: list[LocationPower]
+    locations: list[LocationPower] = strawberry.field(metadata=priced(Cost(below=_each_location)))
 
 
 @strawberry.type(description="How many EVSEs are in one status.")

@@ -45,7 +45,8 @@ async def test_the_budget_ends_every_pending_call_of_the_request(
             "{ networkSummary { stationCount } transactions(first: 8) { nodes { txId } } }",
             emulator.token_a,
         )
-    assert sum(emulator.state.counters.values()) == 4
+    # Four calls spent; the one in flight when the fifth was refused may be cut short.
+    assert 3 <= sum(emulator.state.counters.values()) <= 4
     codes = {error["extensions"]["code"] for error in body["errors"]}
     assert codes == {"QUERY_TOO_COMPLEX"}
 
