@@ -65,8 +65,11 @@ class Network:
         }
         self._rng = random.Random(f"created-locations-{self.seed.seed}")
         self._evses_of: dict[str, list[Evse]] = {}
+        self._evse_slot: dict[tuple[str, str], int] = {}  # where each sits in its station's
         for evse in self.seed.evses:
-            self._evses_of.setdefault(evse.station_id, []).append(evse)
+            outlets = self._evses_of.setdefault(evse.station_id, [])
+            self._evse_slot[(evse.station_id, evse.evse_id)] = len(outlets)
+            outlets.append(evse)
         self._set_history(self.seed.transactions)
         self._sessions: list[ProblematicSession] = list(self.seed.sessions)
         self._errors = Timeline(self.seed.hardware_errors, _alert_id)
@@ -294,12 +297,7 @@ class Network:
 
     def put_evse(self, evse: Evse) -> None:
         """Swap in the new state of an EVSE (same station and evse id)."""
-        evses = self._evses_of[evse.station_id]
-        for n, old in enumerate(evses):
-            if old.evse_id == evse.evse_id:
-                evses[n] = evse
-                return
-        raise KeyError((evse.station_id, evse.evse_id))
+        self._evses_of[evse.station_id][self._evse_slot[(evse.station_id, evse.evse_id)]] = evse
 
     def add_transaction(self, tx: Transaction) -> None:
         """Record a session newer than every other: it goes to the top of every view."""
