@@ -29,6 +29,9 @@ class EmulatorConfig:
     """Lifetime of access tokens minted by `GET /auth/refreshAccessToken`."""
     step_s: float = DEFAULT_STEP_S
     """Demo time one step of the live clock covers (`EmulatorState.advance`)."""
+    tick_s: float = 0.0
+    """Wall-clock seconds between steps taken by the app's background ticker while its
+    lifespan runs; 0 = no ticker (the world moves only when advanced)."""
 
     def __post_init__(self) -> None:
         if self.page_size < 1:
@@ -39,6 +42,8 @@ class EmulatorConfig:
             raise ValueError("token_ttl_s must be positive")
         if self.step_s < 1:
             raise ValueError("step_s must be at least 1")
+        if self.tick_s < 0:
+            raise ValueError("tick_s must not be negative")
         if self.now is not None and self.now.tzinfo is None:
             raise ValueError("now must be timezone-aware")
 

@@ -82,7 +82,7 @@ def test_advance_takes_at_least_one_step(steps: int) -> None:
     assert state.step == 0
 
 
-@pytest.mark.parametrize(("field", "value"), [("step_s", 0.5)])
+@pytest.mark.parametrize(("field", "value"), [("step_s", 0.5), ("tick_s", -1.0)])
 def test_the_clock_settings_are_checked(field: str, value: float) -> None:
     with pytest.raises(ValueError, match=field):
         EmulatorConfig(**{field: value})  # type: ignore[arg-type]
