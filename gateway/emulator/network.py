@@ -258,10 +258,12 @@ class Network:
         empty when the station is unknown or invisible."""
         if self.visible_station(tenant_id, station_id) is None:
             return []
-        at = self._transactions.at
+        rows = self._transactions.newest_first_at(self._positions_of.get(station_id, []))
+        if start is None and end is None:
+            return rows
         return [
             tx
-            for tx in map(at, reversed(self._positions_of.get(station_id, ())))
+            for tx in rows
             if (start is None or tx.start >= start) and (end is None or tx.start < end)
         ]
 

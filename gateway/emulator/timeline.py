@@ -54,6 +54,11 @@ class Timeline(Sequence[T]):
     def at(self, position: int) -> T:
         return self._rows[position]
 
+    def newest_first_at(self, positions: Sequence[int]) -> list[T]:
+        """The rows at `positions` (ascending, as kept beside this timeline), newest first."""
+        rows = self._rows
+        return [rows[position] for position in reversed(positions)]
+
     def add_newest(self, row: T) -> int:
         """Add a row newer than every row so far (the caller keeps that promise)."""
         row_id = self._id_of(row)
