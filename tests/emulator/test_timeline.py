@@ -42,3 +42,11 @@ def test_replacing_a_row_swaps_it_in_place() -> None:
     assert rows.get("b") == "b2" and rows.get("z") is None
     with pytest.raises(KeyError):
         rows.replace("z1")
+
+
+def test_rows_at_kept_positions_come_out_newest_first() -> None:
+    rows = timeline()
+    positions = [rows.position("a"), rows.position("c")]
+    assert positions == [0, 2]
+    assert rows.newest_first_at([0, 2]) == ["c1", "a1"]
+    assert rows.newest_first_at([]) == []
