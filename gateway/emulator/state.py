@@ -61,7 +61,11 @@ class EmulatorState:
 
     def advance(self, steps: int = 1) -> StepSummary:
         """Move the demo world on by `steps` steps of `config.step_s` demo time each, and
-        say what changed. Not an API call: nothing is counted or logged."""
+        say what changed. Not an API call: nothing is counted or logged.
+
+        Call it between requests (a step is a few milliseconds of CPU): from a thread other
+        than the server's, prefer `POST /_emulator/clock/advance`, which steps on the
+        server's own event loop."""
         return self.live.advance(steps)
 
     @property
