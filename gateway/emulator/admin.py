@@ -15,8 +15,12 @@ from starlette.routing import BaseRoute, Route
 from .endpoint import emulator_state, error_response, json_response
 from .faults import FAULT_KINDS, Fault
 from .location_input import BodyError, decode
+from .state import EmulatorState
+from .wire import format_instant
 
 _OK = {"success": True}
+# Steps run on the event loop, a few milliseconds each: bound how long one call holds it.
+MAX_STEPS_PER_CALL = 1000
 
 
 async def _object(request: Request) -> dict[str, Any]:
@@ -101,6 +105,43 @@ async def set_page_size(request: Request) -> Response:
     return json_response(_OK)
 
 
+def _clock(state: EmulatorState) -> dict[str, Any]:
+    return {
+        "step": state.step,
+        "now": format_instant(state.now),
+        "stepSeconds": state.config.step_s,
+        "tickSeconds": state.config.tick_s,
+    }
+
+
+async def clock(request: Request) -> Response:
+    return json_response(_clock(emulator_state(request.app)))
+
+
+async def advance_clock(request: Request) -> Response:
+    """`{"steps": n}` (an empty body is one step): the world moves on by n steps."""
+    try:
+        body = await _object(request) if await request.body() else {}
+        steps = _integer(body, "steps", 1, 1)
+        if steps is None or steps > MAX_STEPS_PER_CALL:
+            raise BodyError(f"'steps' must be an integer from 1 to {MAX_STEPS_PER_CALL}")
+    except BodyError as exc:
+        return error_response(400, str(exc))
+    state = emulator_state(request.app)
+    summary = state.advance(steps)
+    return json_response(
+        {
+            **_clock(state),
+            "sessionsStarted": len(summary.started),
+            "sessionsEnded": len(summary.ended),
+            "faults": len(summary.faulted),
+            "recoveries": len(summary.recovered),
+            "errorsRaised": len(summary.errors_raised),
+            "errorsCleared": len(summary.errors_cleared),
+        }
+    )
+
+
 async def tokens(request: Request) -> Response:
     state = emulator_state(request.app)
     return json_response(
@@ -128,4 +169,6 @@ ADMIN_ROUTES: list[BaseRoute] = [
     Route("/_emulator/latency", set_latency, methods=["PUT"]),
     Route("/_emulator/page-size", set_page_size, methods=["PUT"]),
     Route("/_emulator/tokens", tokens, methods=["GET"]),
+    Route("/_emulator/clock", clock, methods=["GET"]),
+    Route("/_emulator/clock/advance", advance_clock, methods=["POST"]),
 ]

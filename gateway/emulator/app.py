@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -12,8 +15,9 @@ from . import auth_api, locations_api, network_api, stations_api, transactions_a
 from . import operations as ops
 from .admin import ADMIN_ROUTES
 from .config import EmulatorConfig
-from .endpoint import Handler, error_response, operation
+from .endpoint import Handler, emulator_state, error_response, operation
 from .state import EmulatorState
+from .ticker import ticking
 
 # Bodies are small location objects; anything bigger is a client bug.
 MAX_BODY_BYTES = 1 << 20
@@ -82,6 +86,13 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     return error_response(exc.status_code, exc.detail, dict(exc.headers or {}))
 
 
+@asynccontextmanager
+async def _lifespan(app: Starlette) -> AsyncIterator[None]:
+    """The background ticker, when the config asks for one (see ticker.py)."""
+    async with ticking(emulator_state(app)):
+        yield
+
+
 def create_emulator_app(config: EmulatorConfig | None = None) -> Starlette:
     """A fresh emulator; its state is `app.state.emulator` (see `emulator_state`)."""
     config = config or EmulatorConfig()
@@ -90,6 +101,7 @@ def create_emulator_app(config: EmulatorConfig | None = None) -> Starlette:
         routes=routes,
         exception_handlers={HTTPException: _http_error},
         max_body_size=MAX_BODY_BYTES,
+        lifespan=_lifespan,
     )
     app.state.emulator = EmulatorState(config)
     return app

@@ -1,5 +1,6 @@
-"""The emulator's data: the seeded network plus the locations created or changed since,
-and the queries every endpoint (and every test computing an expected answer) goes through.
+"""The emulator's data: the seeded network plus the locations created or changed since and
+what the live clock changed, and the queries every endpoint (and every test computing an
+expected answer) goes through.
 
 Visibility is decided here and only here: a row is visible to a tenant when its
 `tenantIds` list that tenant; nested rows (stations, EVSEs, sessions, errors) follow the
@@ -8,8 +9,9 @@ location they belong to.
 
 from __future__ import annotations
 
+import bisect
 import random
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
@@ -27,6 +29,7 @@ from .records import (
     Transaction,
 )
 from .seed import NetworkSeed
+from .timeline import Timeline
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,38 +40,73 @@ class LocationPower:
 
 
 class Network:
-    """Seeded records (shared, immutable) plus this emulator's own location table."""
+    """Seeded records (shared, immutable) plus this emulator's own tables: the locations
+    created or changed, and the live state and history the live clock moves on.
+
+    Records stay frozen; a change swaps a new record into this network's tables, so
+    emulators built from the same seed never see each other's changes.
+    """
 
     def __init__(self, seed: NetworkSeed) -> None:
         self.seed = seed
         self.tenants: tuple[Tenant, ...] = seed.tenants
         self.stations: tuple[Station, ...] = seed.stations
-        self.evses: tuple[Evse, ...] = seed.evses
-        self.transactions: tuple[Transaction, ...] = seed.transactions  # newest first
-        self.sessions: tuple[ProblematicSession, ...] = seed.sessions  # newest first
-        self.hardware_errors: tuple[HardwareError, ...] = seed.hardware_errors  # newest first
         self._station_by_id = {s.station_id: s for s in seed.stations}
         self._stations_at: dict[str, list[Station]] = {}
         for station in seed.stations:
             self._stations_at.setdefault(station.location_uid, []).append(station)
-        self._evses_of: dict[str, list[Evse]] = {}
-        for evse in seed.evses:
-            self._evses_of.setdefault(evse.station_id, []).append(evse)
-        self._transaction_by_id = {tx.tx_id: tx for tx in seed.transactions}
-        self._transactions_of: dict[str, list[Transaction]] = {}  # newest first
-        for tx in seed.transactions:
-            self._transactions_of.setdefault(tx.station_id, []).append(tx)
-        self._latest: dict[tuple[str, str], Transaction] = {}
-        for tx in reversed(seed.transactions):  # oldest first, so the newest one stays
-            self._latest[(tx.station_id, tx.evse_id)] = tx
-        self._locations: dict[str, Location] = {}
-        self._rng = random.Random()
         self.reset()
 
     def reset(self) -> None:
-        """Forget created and changed locations."""
-        self._locations = {location.uid: location for location in self.seed.locations}
+        """Back to the seeded network: forget created and changed locations, and every
+        session, fault and error the live clock added since."""
+        self._locations: dict[str, Location] = {
+            location.uid: location for location in self.seed.locations
+        }
         self._rng = random.Random(f"created-locations-{self.seed.seed}")
+        self._evses_of: dict[str, list[Evse]] = {}
+        self._evse_slot: dict[tuple[str, str], int] = {}  # where each sits in its station's
+        for evse in self.seed.evses:
+            outlets = self._evses_of.setdefault(evse.station_id, [])
+            self._evse_slot[(evse.station_id, evse.evse_id)] = len(outlets)
+            outlets.append(evse)
+        self._set_history(self.seed.transactions)
+        self._sessions: list[ProblematicSession] = list(self.seed.sessions)
+        self._errors = Timeline(self.seed.hardware_errors, _alert_id)
+
+    def _set_history(self, newest_first: Sequence[Transaction]) -> None:
+        self._transactions = Timeline(newest_first, _tx_id)
+        # Positions in the timeline, oldest first: a new session appends to its station's.
+        self._positions_of: dict[str, list[int]] = {}
+        self._latest: dict[tuple[str, str], int] = {}
+        for position, tx in enumerate(reversed(newest_first)):
+            self._positions_of.setdefault(tx.station_id, []).append(position)
+            self._latest[(tx.station_id, tx.evse_id)] = position  # the newest one stays
+
+    @property
+    def evses(self) -> tuple[Evse, ...]:
+        """Every EVSE as it is now, station by station."""
+        return tuple(evse for s in self.stations for evse in self._evses_of[s.station_id])
+
+    @property
+    def transactions(self) -> Sequence[Transaction]:
+        """Every transaction as it is now, newest first (ties by txId)."""
+        return self._transactions
+
+    @transactions.setter
+    def transactions(self, newest_first: Sequence[Transaction]) -> None:
+        """Replace the whole history (a test staging an arrival); the indexes follow."""
+        self._set_history(newest_first)
+
+    @property
+    def sessions(self) -> Sequence[ProblematicSession]:
+        """Problematic sessions, newest first (ties by txId)."""
+        return self._sessions
+
+    @property
+    def hardware_errors(self) -> Sequence[HardwareError]:
+        """Hardware errors as they are now, newest first (ties by alert id)."""
+        return self._errors
 
     # --- locations ------------------------------------------------------------------------
 
@@ -156,7 +194,8 @@ class Network:
 
     def latest_transaction(self, station_id: str, evse_id: str) -> Transaction | None:
         """The running session on the EVSE, else its newest ended one."""
-        return self._latest.get((station_id, evse_id))
+        position = self._latest.get((station_id, evse_id))
+        return None if position is None else self._transactions.at(position)
 
     def station_power_kw(self, station_id: str) -> float:
         return round(sum(evse.power_kw for evse in self._evses_of.get(station_id, ())), 1)
@@ -191,7 +230,7 @@ class Network:
         visible = self._visible_uids(tenant_id, location_uids)
         return [
             tx
-            for tx in self.transactions
+            for tx in self._transactions
             if tx.location_uid in visible
             and (start is None or tx.start >= start)
             and (end is None or tx.start < end)
@@ -199,11 +238,11 @@ class Network:
         ]
 
     def transaction(self, tx_id: str) -> Transaction | None:
-        return self._transaction_by_id.get(tx_id)
+        return self._transactions.get(tx_id)
 
     def visible_transaction(self, tenant_id: str, tx_id: str) -> Transaction | None:
         """A transaction by id if the caller may see its location, else None."""
-        tx = self._transaction_by_id.get(tx_id)
+        tx = self._transactions.get(tx_id)
         if tx is None or not self._location_visible(tenant_id, tx.location_uid):
             return None
         return tx
@@ -219,9 +258,12 @@ class Network:
         empty when the station is unknown or invisible."""
         if self.visible_station(tenant_id, station_id) is None:
             return []
+        rows = self._transactions.newest_first_at(self._positions_of.get(station_id, []))
+        if start is None and end is None:
+            return rows
         return [
             tx
-            for tx in self._transactions_of.get(station_id, ())
+            for tx in rows
             if (start is None or tx.start >= start) and (end is None or tx.start < end)
         ]
 
@@ -236,7 +278,7 @@ class Network:
         visible = self._visible_uids(tenant_id, location_uids)
         return [
             session
-            for session in self.sessions
+            for session in self._sessions
             if session.transaction.location_uid in visible
             and (start is None or session.transaction.start >= start)
             and (end is None or session.transaction.start < end)
@@ -249,9 +291,41 @@ class Network:
         visible = self._visible_uids(tenant_id, location_uids)
         return [
             error
-            for error in self.hardware_errors
+            for error in self._errors
             if self._station_by_id[error.station_id].location_uid in visible
         ]
+
+    # --- changes of the live clock ---------------------------------------------------------
+
+    def put_evse(self, evse: Evse) -> None:
+        """Swap in the new state of an EVSE (same station and evse id)."""
+        self._evses_of[evse.station_id][self._evse_slot[(evse.station_id, evse.evse_id)]] = evse
+
+    def add_transaction(self, tx: Transaction) -> None:
+        """Record a session newer than every other: it goes to the top of every view."""
+        if self._transactions and _newest_first(self._transactions[0]) <= _newest_first(tx):
+            raise ValueError(f"transaction {tx.tx_id} is not the newest")
+        position = self._transactions.add_newest(tx)
+        self._positions_of.setdefault(tx.station_id, []).append(position)
+        self._latest[(tx.station_id, tx.evse_id)] = position
+
+    def update_transaction(self, tx: Transaction) -> None:
+        """Swap in a new version of a transaction (a running one progressed or ended)."""
+        self._transactions.replace(tx)
+
+    def add_problematic_session(self, session: ProblematicSession) -> None:
+        """File a session among the others by its start (it may have started a while ago)."""
+        bisect.insort(self._sessions, session, key=_session_newest_first)
+
+    def add_hardware_error(self, error: HardwareError) -> None:
+        """Record an error raised after every other: it goes to the top of the view."""
+        if self._errors and _error_newest_first(self._errors[0]) <= _error_newest_first(error):
+            raise ValueError(f"hardware error {error.alert_id} is not the newest")
+        self._errors.add_newest(error)
+
+    def update_hardware_error(self, error: HardwareError) -> None:
+        """Swap in a new version of an error (it cleared)."""
+        self._errors.replace(error)
 
     def _location_visible(self, tenant_id: str, uid: str) -> bool:
         location = self._locations.get(uid)
@@ -259,3 +333,24 @@ class Network:
 
     def _visible_uids(self, tenant_id: str, location_uids: Collection[str] | None) -> set[str]:
         return {location.uid for location in self.visible_locations(tenant_id, location_uids)}
+
+
+# Orders of the newest-first views as ascending keys: later start first, then by id.
+def _newest_first(tx: Transaction) -> tuple[float, str]:
+    return (-tx.start.timestamp(), tx.tx_id)
+
+
+def _session_newest_first(session: ProblematicSession) -> tuple[float, str]:
+    return _newest_first(session.transaction)
+
+
+def _error_newest_first(error: HardwareError) -> tuple[float, str]:
+    return (-error.start.timestamp(), error.alert_id)
+
+
+def _tx_id(tx: Transaction) -> str:
+    return tx.tx_id
+
+
+def _alert_id(error: HardwareError) -> str:
+    return error.alert_id

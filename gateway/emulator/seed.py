@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
 
+from .catalog import SiteKind
 from .records import (
     Evse,
     HardwareError,
@@ -20,6 +21,7 @@ from .records import (
 )
 from .seed_activity import build_activity
 from .seed_sites import build_sites
+from .session_model import Pools
 
 CPO = Tenant("tnt-voltra", "Voltra Charging Oy", "cpo")
 EMSP = Tenant("tnt-nordlink", "NordLink eMobility AB", "emsp")
@@ -44,6 +46,8 @@ class NetworkSeed:
     transactions: tuple[Transaction, ...]  # newest first
     sessions: tuple[ProblematicSession, ...]  # newest first
     hardware_errors: tuple[HardwareError, ...]  # newest first
+    site_kinds: dict[str, SiteKind]  # by location uid: how busy a site is, fleet or not
+    pools: Pools  # vehicles, tokens and error definitions, for sessions drawn later
 
 
 def _tenancy(sharing: str) -> Tenancy:
@@ -74,4 +78,6 @@ def build_seed(seed: int, now: datetime) -> NetworkSeed:
         transactions=activity.transactions,
         sessions=activity.sessions,
         hardware_errors=activity.hardware_errors,
+        site_kinds={site.location.uid: site.kind for site in sites.sites},
+        pools=activity.pools,
     )

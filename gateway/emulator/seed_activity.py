@@ -31,40 +31,23 @@ from .records import (
     Vehicle,
 )
 from .seed_sites import Sites
+from .session_model import (
+    ALARM_END,
+    FLAKY_OUTCOMES,
+    NO_SOC,
+    NO_VEHICLE,
+    OUTCOMES,
+    Pools,
+    battery_kwh_per_percent,
+    charge_power_range_kw,
+    duration_range_s,
+    schedule_id,
+)
 
 HISTORY_DAYS = 30
 _HOUR = 3600.0
 _DAY = 24 * _HOUR
 
-_OUTCOME_WEIGHTS = (
-    ("OK", 86.0),
-    ("LOW_POWER", 2.5),
-    ("NOT_IDENTIFIED", 2.0),
-    ("NOT_PLUGGED_IN", 1.5),
-    ("HANDSHAKE_FAIL", 3.0),
-    ("HANDSHAKE_CANCELED", 1.5),
-    ("INVALID_SESSION", 0.5),
-    ("ABRUPTLY_CANCELED", 1.5),
-    ("ABRUPT_STOP", 1.0),
-    ("INVALID_USER", 0.5),
-)
-_OUTCOMES = Weighted(_OUTCOME_WEIGHTS)
-# A few stations are flaky: their sessions fail about three times as often.
-_FLAKY_OUTCOMES = Weighted(tuple((k, w if k == "OK" else w * 3) for k, w in _OUTCOME_WEIGHTS))
-_DURATION_S = {
-    "LOW_POWER": (1200, 9000),
-    "NOT_IDENTIFIED": (60, 360),
-    "NOT_PLUGGED_IN": (60, 180),
-    "HANDSHAKE_FAIL": (30, 180),
-    "HANDSHAKE_CANCELED": (30, 120),
-    "INVALID_SESSION": (10, 50),
-    "ABRUPTLY_CANCELED": (3, 10),
-    "ABRUPT_STOP": (2, 10),
-    "INVALID_USER": (20, 60),
-}
-_NO_VEHICLE = {"NOT_PLUGGED_IN", "INVALID_SESSION"}
-_NO_SOC = {"NOT_PLUGGED_IN", "INVALID_SESSION", "NOT_IDENTIFIED"}
-_ALARM_END = {"HANDSHAKE_FAIL", "ABRUPT_STOP"}
 _SEVERITIES = Weighted((("warning", 35.0), ("minor", 35.0), ("major", 20.0), ("critical", 10.0)))
 _ERRORS_PER_STATION = Weighted((("0", 35.0), ("1", 30.0), ("2", 20.0), ("3", 10.0), ("4", 5.0)))
 _ERROR_LENGTH_S = {
@@ -81,6 +64,7 @@ class Activity:
     transactions: tuple[Transaction, ...]  # newest first
     sessions: tuple[ProblematicSession, ...]  # newest first
     hardware_errors: tuple[HardwareError, ...]  # newest first
+    pools: Pools
 
 
 class _Drawer:
@@ -92,20 +76,22 @@ class _Drawer:
         self.now = now.timestamp()
         kind_of_location = {site.location.uid: site.kind for site in sites.sites}
         self.kinds = {s.station_id: kind_of_location[s.location_uid] for s in sites.stations}
-        self.cars = self._vehicles(CARS, 240, 0)
-        self.chademo_cars = self._vehicles(CHADEMO_CARS, 25, 240)
-        self.fleet = self._vehicles(FLEET_VEHICLES, 40, 265)
-        self.rfid = [hex_id(rng, 14) for _ in range(200)]
-        self.definitions = self._definitions()
+        self.pools = Pools(
+            cars=self._vehicles(CARS, 240, 0),
+            chademo_cars=self._vehicles(CHADEMO_CARS, 25, 240),
+            fleet=self._vehicles(FLEET_VEHICLES, 40, 265),
+            rfid=tuple(hex_id(rng, 14) for _ in range(200)),
+            definitions=self._definitions(),
+        )
         self.transactions: list[Transaction] = []
         self.sessions: list[ProblematicSession] = []
         self.errors: list[HardwareError] = []
 
     def _vehicles(
         self, models: tuple[tuple[str, str], ...], count: int, base: int
-    ) -> list[Vehicle]:
+    ) -> tuple[Vehicle, ...]:
         rng = self.rng
-        return [
+        return tuple(
             Vehicle(
                 ev_id=f"EVMAC:{hex_id(rng, 12)}",
                 make=make,
@@ -114,7 +100,7 @@ class _Drawer:
                 seq_no=base + n + 1,
             )
             for n, (make, model) in enumerate(rng.choice(models) for _ in range(count))
-        ]
+        )
 
     def _definitions(self) -> dict[str, ErrorDefinition]:
         def define(n: int, text: ErrorText) -> ErrorDefinition:
@@ -151,7 +137,7 @@ class _Drawer:
         elif station.online_status == "Offline" and station.operational_status == "IN_OPERATION":
             self._error(station, "COM-5101", self.now - rng.uniform(_HOUR, _DAY), None, None)
         self._history_errors(station)
-        outcomes = _FLAKY_OUTCOMES if rng.random() < 0.1 else _OUTCOMES
+        outcomes = FLAKY_OUTCOMES if rng.random() < 0.1 else OUTCOMES
         running = self._running(station, evses)
         finished = []
         for evse in evses:
@@ -218,10 +204,11 @@ class _Drawer:
                 result[evse.evse_id] = self._live(station, evse, "Alarm", elapsed, 0.0, None)
         return result
 
+    def _fleet(self, station: Station) -> bool:
+        return self.kinds[station.station_id].fleet
+
     def _charge_power(self, station: Station, evse: Evse) -> float:
-        cap = 11.0 if station.is_ac else 250.0 if self.kinds[station.station_id].fleet else 160.0
-        top = min(evse.max_power_kw_actual, cap)
-        low = min(3.6 if station.is_ac else 22.0, top)
+        low, top = charge_power_range_kw(station, evse, self._fleet(station))
         return round(self.rng.uniform(low, top), 1)
 
     def _live(
@@ -255,26 +242,19 @@ class _Drawer:
             soc=soc,
             soc_start=soc_start,
             vehicle=vehicle,
-            authorization_token=rng.choice(self.rfid),
+            authorization_token=rng.choice(self.pools.rfid),
             power_limitation=limitation,
             update_time=instant(self.now - rng.uniform(1, 30)),
         )
 
     def _battery(self, station: Station) -> float:
-        """Battery size in kWh per SoC percent."""
-        return 4.0 if self.kinds[station.station_id].fleet else 0.75
+        return battery_kwh_per_percent(self._fleet(station))
 
     def _vehicle(self, station: Station, evse: Evse) -> Vehicle | None:
-        if station.is_ac:
-            return None  # AC charging carries no vehicle identity
-        if self.kinds[station.station_id].fleet:
-            return self.rng.choice(self.fleet)
-        return self.rng.choice(self.chademo_cars if evse.type == "CHAdeMO" else self.cars)
+        return self.pools.vehicle(self.rng, station, evse, self._fleet(station))
 
     def _schedule(self, station: Station, start: datetime) -> str | None:
-        if not self.kinds[station.station_id].fleet:
-            return None
-        return f"sch-{station.location_uid[:8]}-{start:%m%d}"
+        return schedule_id(station, start, self._fleet(station))
 
     # --- history -------------------------------------------------------------------------
 
@@ -303,14 +283,8 @@ class _Drawer:
             t += duration + rng.expovariate(rate / _DAY) + 60
 
     def _duration(self, station: Station, outcome: str) -> float:
-        if outcome != "OK":
-            low, high = _DURATION_S[outcome]
-            return self.rng.uniform(low, high)
-        if station.is_ac:
-            return self.rng.uniform(_HOUR, 8 * _HOUR)
-        if self.kinds[station.station_id].fleet:
-            return self.rng.uniform(40 * 60, 150 * 60)
-        return self.rng.uniform(12 * 60, 55 * 60)
+        low, high = duration_range_s(station, outcome, self._fleet(station))
+        return self.rng.uniform(low, high)
 
     def _ended(
         self, station: Station, evse: Evse, outcome: str, start: float, duration: float
@@ -325,9 +299,9 @@ class _Drawer:
         else:
             power = 0.0
         energy = power * duration / _HOUR
-        vehicle = None if outcome in _NO_VEHICLE else self._vehicle(station, evse)
+        vehicle = None if outcome in NO_VEHICLE else self._vehicle(station, evse)
         soc_start = soc = None
-        if vehicle is not None and not station.is_ac and outcome not in _NO_SOC:
+        if vehicle is not None and not station.is_ac and outcome not in NO_SOC:
             soc_start = round(rng.uniform(5, 60))
             soc = min(100, round(soc_start + energy / self._battery(station)))
         end = start + duration
@@ -336,7 +310,7 @@ class _Drawer:
             station_id=station.station_id,
             evse_id=evse.evse_id,
             location_uid=station.location_uid,
-            status="Alarm" if outcome in _ALARM_END else "Ended",
+            status="Alarm" if outcome in ALARM_END else "Ended",
             classification=outcome,
             start=instant(start),
             end=instant(end),
@@ -345,7 +319,9 @@ class _Drawer:
             soc=soc,
             soc_start=soc_start,
             vehicle=vehicle,
-            authorization_token=None if outcome == "NOT_IDENTIFIED" else rng.choice(self.rfid),
+            authorization_token=None
+            if outcome == "NOT_IDENTIFIED"
+            else rng.choice(self.pools.rfid),
             power_limitation=None,
             update_time=instant(end + rng.uniform(1, 90)),
         )
@@ -376,7 +352,7 @@ class _Drawer:
     def _error(
         self, station: Station, code: str, start: float, end: float | None, evse: Evse | None
     ) -> None:
-        definition = self.definitions[code]
+        definition = self.pools.definitions[code]
         part = (
             f"outlet {evse.evse_id}"
             if evse is not None
@@ -407,4 +383,4 @@ def build_activity(rng: random.Random, now: datetime, sites: Sites) -> Activity:
     sessions.sort(key=lambda s: s.transaction.start, reverse=True)
     errors = sorted(drawer.errors, key=lambda e: e.alert_id)
     errors.sort(key=lambda e: e.start, reverse=True)
-    return Activity(tuple(evses), tuple(transactions), tuple(sessions), tuple(errors))
+    return Activity(tuple(evses), tuple(transactions), tuple(sessions), tuple(errors), drawer.pools)

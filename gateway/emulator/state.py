@@ -6,10 +6,12 @@ import secrets
 import time
 from collections import Counter
 from collections.abc import Callable
+from datetime import datetime
 
 from .auth import TokenBook
 from .config import EmulatorConfig
 from .faults import Fault, FaultQueue
+from .live import LiveWorld, StepSummary
 from .network import Network
 from .operations import OPERATION_IDS
 from .paging import Pager
@@ -24,14 +26,16 @@ class EmulatorState:
     """Everything a test or the admin endpoints may read or turn, in one place.
 
     Token expiry follows `clock` (wall-clock epoch seconds; replace it to age tokens in a
-    test without sleeping), not the data's anchor `now`, which may lie in the past.
+    test without sleeping), not the data's instant `now`, which may lie in the past and
+    moves only with the live clock's steps.
     """
 
     def __init__(self, config: EmulatorConfig) -> None:
         self.config = config
-        self.now = config.anchor()
-        """The data's anchor: the network shows the 30 days before it."""
-        self.network = Network(build_seed(config.seed, self.now))
+        self.anchor = config.anchor()
+        """The seed's anchor: at step 0 the network shows the 30 days before it."""
+        self.network = Network(build_seed(config.seed, self.anchor))
+        self.live = LiveWorld(self.network, config.step_s)
         self.tenants: list[Tenant] = list(self.network.tenants)
         self.counters: Counter[str] = Counter()
         """Requests per operationId, including those refused by auth or a fault."""
@@ -44,6 +48,25 @@ class EmulatorState:
         secret = secrets.token_bytes(32)
         self.pager = Pager(secret)
         self.tokens = TokenBook(self.tenants, config.seed, secret, self.clock(), DEMO_TOKEN_TTL_S)
+
+    @property
+    def now(self) -> datetime:
+        """The data's instant: the anchor, moved on by every step taken."""
+        return self.live.now
+
+    @property
+    def step(self) -> int:
+        """Steps taken since the seeded world (step 0)."""
+        return self.live.step
+
+    def advance(self, steps: int = 1) -> StepSummary:
+        """Move the demo world on by `steps` steps of `config.step_s` demo time each, and
+        say what changed. Not an API call: nothing is counted or logged.
+
+        Call it between requests (a step is a few milliseconds of CPU): from a thread other
+        than the server's, prefer `POST /_emulator/clock/advance`, which steps on the
+        server's own event loop."""
+        return self.live.advance(steps)
 
     @property
     def access_tokens(self) -> dict[str, str]:
@@ -75,5 +98,7 @@ class EmulatorState:
         self.faults.clear()
 
     def reset_data(self) -> None:
-        """Restore the seeded network, undoing every create and update."""
+        """Restore the seeded network, undoing every create and update, and turn the
+        live clock back to step 0."""
         self.network.reset()
+        self.live.reset()

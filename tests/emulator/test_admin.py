@@ -19,6 +19,8 @@ ADMIN = [
     ("PUT", "/_emulator/latency"),
     ("PUT", "/_emulator/page-size"),
     ("GET", "/_emulator/tokens"),
+    ("GET", "/_emulator/clock"),
+    ("POST", "/_emulator/clock/advance"),
 ]
 
 
