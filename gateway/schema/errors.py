@@ -51,7 +51,8 @@ def _by_failure(errors: list[GraphQLError]) -> list[tuple[GraphQLError, list[Gra
 
 
 def _under_entities(error: GraphQLError) -> bool:
-    return bool(error.path) and error.path[0] == "_entities"
+    path = error.path
+    return bool(path) and path is not None and path[0] == "_entities"
 
 
 def _with_code(error: GraphQLError, others: list[GraphQLError] | None = None) -> GraphQLError:
