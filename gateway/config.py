@@ -44,6 +44,10 @@ class Settings:
     # Rows per upstream page the cost estimate and list walks take (ChargEye does not say).
     upstream_page_size: int = 50
     max_entities: int = 100
+    # Distinct documents kept parsed, validated and analysed (least recently used go).
+    document_cache_size: int = 1000
+    # Run cached queries from compiled plans (off: graphql-core runs every field).
+    compiled_plans: bool = True
     # How long an idempotency key of `createLocation` is remembered.
     idempotency_window_s: float = 24 * 3600
     max_body_bytes: int = 1_000_000
@@ -52,7 +56,9 @@ class Settings:
     max_requests_in_flight: int = 500
     header_timeout_s: float = 10.0
     body_timeout_s: float = 30.0
-    keep_alive_timeout_s: int = 5
+    # Past the 5 s idle expiry of common clients (httpx, Node's agent), so that a client
+    # never reuses a connection the server is closing at that very moment.
+    keep_alive_timeout_s: int = 20
     shutdown_timeout_s: int = 30
     graphiql: bool = True
     # Cursor HMAC key. A random one per process is safe but makes cursors die on restart

@@ -70,6 +70,9 @@ async def serving(app: ASGIApp) -> AsyncIterator[str]:
         ws="none",
         lifespan="auto",
         timeout_graceful_shutdown=2,
+        # Longer than httpx's 5 s keep-alive expiry: at 5 s each, a client may send on a
+        # connection the server is closing just then (a ReadError under load).
+        timeout_keep_alive=30,
     )
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve(sockets=[sock]))
@@ -108,6 +111,7 @@ class SharedServer:
             lifespan="off",
             interface="asgi3",
             timeout_graceful_shutdown=2,
+            timeout_keep_alive=30,  # see `serving`
         )
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(

@@ -11,6 +11,8 @@ The upstream calls each relation costs for N parents are listed in the README
 
 from __future__ import annotations
 
+from functools import cached_property
+
 from gateway.idempotency import IdempotencyStore
 from gateway.loaders.caller import CallBudget, Caller
 from gateway.loaders.hardware_errors import HardwareErrorLoaders
@@ -47,19 +49,48 @@ class Loaders:
         self.caller = caller = Caller(
             upstream, token, deadline, scope, self.budget, shape or NetworkShape()
         )
-        index = StationIndex()
-        self.locations = LocationLoaders(caller, scope)
-        self.network_status = NetworkStatusLoaders(
-            caller, scope, learn=index.learn_status, max_pages=limits.max_walk_pages
+        self._index = StationIndex()
+        self._idempotency = idempotency
+
+    # Each source is built on first use: most requests need only one or two of them.
+    @cached_property
+    def locations(self) -> LocationLoaders:
+        return LocationLoaders(self.caller, self.scope)
+
+    @cached_property
+    def network_status(self) -> NetworkStatusLoaders:
+        return NetworkStatusLoaders(
+            self.caller,
+            self.scope,
+            learn=self._index.learn_status,
+            max_pages=self.limits.max_walk_pages,
         )
-        self.stations = StationLoaders(caller, scope, index, self.network_status)
-        self.power = PowerLoaders(caller, scope)
-        self.transactions = TransactionLoaders(
-            caller, scope, limits, self.network_status, self.stations
+
+    @cached_property
+    def stations(self) -> StationLoaders:
+        return StationLoaders(self.caller, self.scope, self._index, self.network_status)
+
+    @cached_property
+    def power(self) -> PowerLoaders:
+        return PowerLoaders(self.caller, self.scope)
+
+    @cached_property
+    def transactions(self) -> TransactionLoaders:
+        return TransactionLoaders(
+            self.caller, self.scope, self.limits, self.network_status, self.stations
         )
-        self.sessions = SessionLoaders(caller, scope, limits)
-        self.hardware_errors = HardwareErrorLoaders(caller, scope, limits)
-        self.writer = LocationWriter(caller, self.locations, idempotency)
+
+    @cached_property
+    def sessions(self) -> SessionLoaders:
+        return SessionLoaders(self.caller, self.scope, self.limits)
+
+    @cached_property
+    def hardware_errors(self) -> HardwareErrorLoaders:
+        return HardwareErrorLoaders(self.caller, self.scope, self.limits)
+
+    @cached_property
+    def writer(self) -> LocationWriter:
+        return LocationWriter(self.caller, self.locations, self._idempotency)
 
     @property
     def shape(self) -> NetworkShape:

@@ -12,7 +12,9 @@ from strawberry.types import ExecutionContext, Info
 
 from gateway.config import Settings
 from gateway.errors import BadUserInput
+from gateway.plans import planned_executor
 from gateway.schema.costs import cost_of
+from gateway.schema.documents import DocumentCache
 from gateway.schema.errors import ErrorCodes
 from gateway.schema.evse import Evse
 from gateway.schema.limits import Bounds, DocumentLimits
@@ -78,15 +80,20 @@ def build_schema(settings: Settings | None = None) -> GatewaySchema:
         max_entities=limits.max_entities,
     )
     schema: GatewaySchema
+    documents = DocumentCache(max_entries=limits.document_cache_size)
 
     def document_limits() -> DocumentLimits:
-        return DocumentLimits(bounds=bounds, graphql_schema=lambda: schema.graphql_schema)
+        return DocumentLimits(
+            bounds=bounds, graphql_schema=lambda: schema.graphql_schema, cache=documents
+        )
 
+    executor = planned_executor(enabled=limits.compiled_plans)
     schema = GatewaySchema(
         query=Query,
         mutation=Mutation,
         types=[Location, Station, Evse],
         federation_version="2.5",
+        execution_context_class=executor,
         extensions=[
             # Factories, so that every request gets fresh extension state.
             lambda: MaxTokensLimiter(max_token_count=limits.max_query_tokens),
@@ -94,6 +101,7 @@ def build_schema(settings: Settings | None = None) -> GatewaySchema:
             ErrorCodes,
         ],
     )
+    executor.strawberry_schema = schema
     _require_costs(schema)
     return schema
 

@@ -24,6 +24,7 @@ from strawberry.extensions import SchemaExtension
 from gateway.context import Context
 from gateway.errors import GatewayError, QueryTooComplex
 from gateway.schema.analysis import AmbiguousOperation, DocumentShape, Estimate
+from gateway.schema.documents import DocumentCache, Prepared
 
 
 class DocumentRejected(GatewayError):
@@ -54,28 +55,59 @@ class Bounds:
 class DocumentLimits(SchemaExtension):
     """Checks a document's shape after validation and its cost before execution."""
 
-    def __init__(self, *, bounds: Bounds, graphql_schema: Callable[[], GraphQLSchema]) -> None:
+    def __init__(
+        self,
+        *,
+        bounds: Bounds,
+        graphql_schema: Callable[[], GraphQLSchema],
+        cache: DocumentCache,
+    ) -> None:
         self.bounds = bounds
         self.graphql_schema = graphql_schema
+        self.cache = cache
+        self.prepared: Prepared | None = None
         self.shape: DocumentShape | None = None
         self.estimate: int | None = None
 
+    def on_parse(self) -> Iterator[None]:
+        # A document seen before is not parsed again (Strawberry skips parsing when an
+        # extension has set the document).
+        context = self.execution_context
+        text = context.query
+        if text is not None and context.graphql_document is None:
+            self.prepared = self.cache.get(text)
+            if self.prepared is not None:
+                context.graphql_document = self.prepared.document
+        yield
+        if self.prepared is None and text is not None and context.graphql_document is not None:
+            self.prepared = self.cache.put(text, context.graphql_document)
+
     def on_validate(self) -> Iterator[None]:
-        # Validation is run here, then the shape checked; Strawberry skips its own
-        # validation when an extension has set the result.
+        # Validation is run here (once per cached document), then the shape checked;
+        # Strawberry skips its own validation when an extension has set the result.
         context = self.execution_context
         document = context.graphql_document
         if document is not None and context.pre_execution_errors is None:
+            prepared = self.prepared or Prepared(document)
             schema = self.graphql_schema()
-            errors = validate(schema, document, context.validation_rules)
+            if prepared.errors is None:
+                prepared.errors = validate(schema, document, context.validation_rules)
+            errors = list(prepared.errors)
             if not errors:
                 # The name the request gave: Strawberry's own defaults to the first operation.
                 given = context.context
                 name = given.operation_name if isinstance(given, Context) else None
-                try:
-                    self.shape = self._checked(schema, document, name)
-                except GatewayError as refused:
-                    errors = [GraphQLError(refused.message, extensions=refused.extensions())]
+                outcome = prepared.shapes.get(name)
+                if outcome is None:
+                    try:
+                        outcome = self._checked(schema, document, name)
+                    except GatewayError as refused:
+                        outcome = refused
+                    prepared.remember(name, outcome)
+                if isinstance(outcome, GatewayError):
+                    errors = [GraphQLError(outcome.message, extensions=outcome.extensions())]
+                else:
+                    self.shape = outcome
             context.pre_execution_errors = errors
         yield
 

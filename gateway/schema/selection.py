@@ -9,8 +9,14 @@ from strawberry.types import Info
 from strawberry.types.nodes import FragmentSpread, InlineFragment, SelectedField, Selection
 
 
-def selected_names(info: Info[Any, Any]) -> set[str]:
-    """Names of the fields selected directly below this field, across aliases and fragments."""
+def selected_names(info: Info[Any, Any]) -> frozenset[str] | set[str]:
+    """Names of the fields selected directly below this field, across aliases and fragments.
+
+    A compiled plan hands resolvers an info that knows them already (`PlanInfo`).
+    """
+    known = getattr(info, "selected_names", None)
+    if known is not None:
+        return known  # type: ignore[no-any-return]
     names: set[str] = set()
     for field in info.selected_fields:
         _collect(field.selections, names)
