@@ -5,6 +5,7 @@ Anything else raised in a resolver is a bug or a leak risk (it may carry an upst
 body or a URL): the client sees a generic message and an id that is in the log.
 Errors without an original exception are parse and validation errors and pass through.
 
+Errors come in path order (deterministic, whatever order concurrent fields failed in).
 One failed upstream call is one error. A batch that fails fails every field that waited
 on it with the same exception; those errors are folded into the first, which names the
 others in `extensions.affectedPaths` (at most `MAX_AFFECTED_PATHS`, with
@@ -34,10 +35,16 @@ class ErrorCodes(MaskErrors):
         return [_with_code(first, others) for first, others in _by_failure(errors)]
 
 
+def _position(error: GraphQLError) -> tuple[tuple[int, int | str], ...]:
+    """A total order of error paths (indexes before names), so errors come in path order
+    whatever order concurrent fields failed in."""
+    return tuple((0, step) if isinstance(step, int) else (1, step) for step in error.path or ())
+
+
 def _by_failure(errors: list[GraphQLError]) -> list[tuple[GraphQLError, list[GraphQLError]]]:
-    """Errors grouped by the upstream failure that caused them, in first-seen order."""
+    """Errors grouped by the upstream failure that caused them, in path order."""
     groups: dict[int, tuple[GraphQLError, list[GraphQLError]]] = {}
-    for error in errors:
+    for error in sorted(errors, key=_position):
         original = error.original_error
         # One exception raised into many fields is one failure (a batch, a shared call).
         # Not across `_entities`: a router places each representation's error itself.
