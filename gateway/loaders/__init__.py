@@ -46,7 +46,7 @@ class Loaders:
         self.limits = limits = limits or Limits()
         self.scope = scope = RequestScope()
         self.budget = CallBudget(limits.max_calls)
-        self.caller = caller = Caller(
+        self.caller = Caller(
             upstream, token, deadline, scope, self.budget, shape or NetworkShape()
         )
         self._index = StationIndex()

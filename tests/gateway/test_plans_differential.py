@@ -20,7 +20,6 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 
 from gateway.app import create_app
-from gateway.emulator import Fault
 from tests.gateway.conftest import gateway_settings
 from tests.gateway.test_cost_bound import EXAMPLES, SHAPES
 from tests.gateway.test_fault_matrix import KINDS, OPERATIONS
