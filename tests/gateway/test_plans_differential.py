@@ -136,7 +136,8 @@ async def test_pagination_walks_answer_alike_page_by_page(pair: Pair) -> None:
         ),
         (
             "query($a: String) { hardwareErrors(first: 3, after: $a,"
-            " filter: {activeOnly: true}) { nodes { stationId } pageInfo { endCursor hasNextPage } } }",
+            " filter: {activeOnly: true}) { nodes { stationId }"
+            " pageInfo { endCursor hasNextPage } } }",
             "hardwareErrors",
         ),
     ]:
