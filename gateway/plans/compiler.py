@@ -208,6 +208,9 @@ class Compiler:
             if parameter is not None:
                 raise Unsupported("root/parent parameters are not planned")
 
+        if takes_self and info_name is None and not resolver.arguments:
+            return lambda parent, execution: function(parent)  # the common case, lean
+
         def read(parent: Any, execution: Any) -> Any:
             kwargs = execution.arguments_of(plan)
             if info_name is not None:

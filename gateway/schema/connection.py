@@ -13,7 +13,7 @@ from gateway.context import Context
 from gateway.cursors import CursorCodec, Position
 from gateway.loaders import Loaders
 from gateway.paging import Slice
-from gateway.schema.costs import ROWS, priced
+from gateway.schema.costs import FREE, ROWS, priced
 
 NodeT = TypeVar("NodeT")
 RowT = TypeVar("RowT")
@@ -33,15 +33,38 @@ class Edge(Generic[NodeT]):
 
 @strawberry.type
 class Connection(Generic[NodeT]):
-    edges: list[Edge[NodeT]] = strawberry.field(metadata=priced(ROWS))
-    page_info: PageInfo
+    """A page of nodes. Cursors are signed only when asked for (`edges`, `pageInfo`): a
+    client reading `nodes` alone pays no HMAC per row."""
+
+    page: strawberry.Private[Slice[Any]]
+    codec: strawberry.Private[CursorCodec]
+    node_of: strawberry.Private[Callable[[Any], Any]]
+    _nodes: strawberry.Private[list[Any] | None] = None
+
+    @strawberry.field(metadata=priced(ROWS))
+    def edges(self) -> list[Edge[NodeT]]:
+        encode = self.codec.encode
+        return [
+            Edge(cursor=encode(position), node=node)
+            for (_, position), node in zip(self.page.rows, self.nodes(), strict=True)
+        ]
+
+    @strawberry.field(metadata=priced(FREE))
+    def page_info(self) -> PageInfo:
+        end = self.page.end
+        return PageInfo(
+            has_next_page=self.page.has_next_page,
+            end_cursor=self.codec.encode(end) if end is not None else None,
+        )
 
     @strawberry.field(
         description="The nodes of `edges`, for callers that need no cursors.",
         metadata=priced(ROWS),
     )
     def nodes(self) -> list[NodeT]:
-        return [edge.node for edge in self.edges]
+        if self._nodes is None:
+            self._nodes = [self.node_of(row) for row, _ in self.page.rows]
+        return self._nodes
 
 
 ConnectionT = TypeVar("ConnectionT", bound=Connection[Any])
@@ -53,15 +76,8 @@ def connection(
     codec: CursorCodec,
     node: Callable[[RowT], object],
 ) -> ConnectionT:
-    """Build a connection of `cls` from a slice, each edge with its own cursor."""
-    edges = [Edge(cursor=codec.encode(position), node=node(row)) for row, position in page.rows]
-    return cls(
-        edges=edges,
-        page_info=PageInfo(
-            has_next_page=page.has_next_page,
-            end_cursor=codec.encode(page.end) if page.end is not None else None,
-        ),
-    )
+    """A connection of `cls` over a slice; nodes and cursors are made when first read."""
+    return cls(page=page, codec=codec, node_of=node)
 
 
 class Keyed(Protocol):

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
-from typing import TYPE_CHECKING, Annotated
+from operator import attrgetter
+from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
 from strawberry.types import Info
@@ -12,6 +14,7 @@ from gateway.context import Context
 from gateway.errors import NotFound
 from gateway.schema.connection import Connection
 from gateway.schema.costs import (
+    FREE,
     Ask,
     Charge,
     Cost,
@@ -139,61 +142,78 @@ class PositionEstimate:
         )
 
 
+def _of_row(
+    read: Callable[[LocationRow], object],
+    returns: object,
+    description: str | None = None,
+    *,
+    name: str | None = None,
+) -> Any:
+    """A field read from the location's row when it is selected."""
+
+    def resolve(self: Location) -> object:
+        return read(self.row)
+
+    resolve.__annotations__ = {"return": returns}
+    return strawberry.field(
+        resolver=resolve, name=name, description=description, metadata=priced(FREE)
+    )
+
+
 @strawberry.federation.type(keys=["id"], description="A site (parking lot, depot) with stations.")
 class Location:
-    id: strawberry.ID = strawberry.field(description="ChargEye's id, the `locationUid`.")
-    location_id: str | None = strawberry.field(
-        description="The operator's own reference for the site; not unique, not the id."
+    row: strawberry.Private[LocationRow]
+
+    # Every field reads the row when asked: a page of sites costs nothing for the fields
+    # nobody selected.
+    id = _of_row(
+        lambda row: strawberry.ID(row.id), strawberry.ID, "ChargEye's id, the `locationUid`."
     )
-    name: str | None
-    address: str | None
-    postal_code: str | None
-    city: str | None
-    state: str | None
-    country: str | None
-    country_code: str | None = strawberry.field(description="ISO 3166-1 alpha-2.")
-    lat: float | None = strawberry.field(description="Latitude of the site's centre, WGS84.")
-    lng: float | None = strawberry.field(description="Longitude of the site's centre, WGS84.")
-    bounds: Bounds | None
-    position_estimate: PositionEstimate | None
-    roaming_pool_id: str | None
-    labels: list[Label]
-    tenant_id_cpo: str | None = strawberry.field(
-        name="tenantIdCPO", description="Tenant acting as charge-point operator."
+    location_id = _of_row(
+        attrgetter("location_id"),
+        str | None,
+        "The operator's own reference for the site; not unique, not the id.",
     )
-    tenant_id_emsp: str | None = strawberry.field(
-        name="tenantIdEMSP", description="Tenant acting as e-mobility service provider."
+    name = _of_row(attrgetter("name"), str | None)
+    address = _of_row(attrgetter("address"), str | None)
+    postal_code = _of_row(attrgetter("postal_code"), str | None)
+    city = _of_row(attrgetter("city"), str | None)
+    state = _of_row(attrgetter("state"), str | None)
+    country = _of_row(attrgetter("country"), str | None)
+    country_code = _of_row(attrgetter("country_code"), str | None, "ISO 3166-1 alpha-2.")
+    lat = _of_row(attrgetter("lat"), float | None, "Latitude of the site's centre, WGS84.")
+    lng = _of_row(attrgetter("lng"), float | None, "Longitude of the site's centre, WGS84.")
+    bounds = _of_row(lambda row: _bounds(row.bounds), Bounds | None)
+    position_estimate = _of_row(
+        lambda row: (
+            PositionEstimate.from_row(row.position_estimate) if row.position_estimate else None
+        ),
+        PositionEstimate | None,
     )
-    tenant_id_maintenance: str | None = strawberry.field(
-        description="Tenant responsible for maintenance."
+    roaming_pool_id = _of_row(attrgetter("roaming_pool_id"), str | None)
+    labels = _of_row(lambda row: [Label.from_row(label) for label in row.labels or ()], list[Label])
+    tenant_id_cpo = _of_row(
+        attrgetter("tenant_id_cpo"),
+        str | None,
+        "Tenant acting as charge-point operator.",
+        name="tenantIdCPO",
     )
-    tenant_ids: list[str] = strawberry.field(description="Every tenant allowed to read the row.")
+    tenant_id_emsp = _of_row(
+        attrgetter("tenant_id_emsp"),
+        str | None,
+        "Tenant acting as e-mobility service provider.",
+        name="tenantIdEMSP",
+    )
+    tenant_id_maintenance = _of_row(
+        attrgetter("tenant_id_maintenance"), str | None, "Tenant responsible for maintenance."
+    )
+    tenant_ids = _of_row(
+        lambda row: list(row.tenant_ids or ()), list[str], "Every tenant allowed to read the row."
+    )
 
     @classmethod
     def from_row(cls, row: LocationRow) -> Location:
-        return cls(
-            id=strawberry.ID(row.id),
-            location_id=row.location_id,
-            name=row.name,
-            address=row.address,
-            postal_code=row.postal_code,
-            city=row.city,
-            state=row.state,
-            country=row.country,
-            country_code=row.country_code,
-            lat=row.lat,
-            lng=row.lng,
-            bounds=_bounds(row.bounds),
-            position_estimate=(
-                PositionEstimate.from_row(row.position_estimate) if row.position_estimate else None
-            ),
-            roaming_pool_id=row.roaming_pool_id,
-            labels=[Label.from_row(label) for label in row.labels or ()],
-            tenant_id_cpo=row.tenant_id_cpo,
-            tenant_id_emsp=row.tenant_id_emsp,
-            tenant_id_maintenance=row.tenant_id_maintenance,
-            tenant_ids=list(row.tenant_ids or ()),
-        )
+        return cls(row=row)
 
     @classmethod
     async def load(cls, info: Ctx, uid: str) -> Location | None:
@@ -219,10 +239,10 @@ class Location:
         loaders = info.context.loaders
         if STATION_SOURCES.only_inventory(selected_names(info)):
             # The inventory call is needed anyway, and it lists the stations by itself.
-            inventory = await loaders.stations.inventory_at(str(self.id))
+            inventory = await loaders.stations.inventory_at(self.row.id)
             return [Station.from_inventory(row) for row in inventory]
         # Otherwise the status view lists them, batched across locations.
-        status = await loaders.network_status.of(str(self.id))
+        status = await loaders.network_status.of(self.row.id)
         return [Station.from_live(row) for row in status.stations]
 
     @strawberry.field(
@@ -234,7 +254,7 @@ class Location:
     ) -> list[Annotated[Evse, strawberry.lazy("gateway.schema.evse")]] | None:
         from gateway.schema.evse import Evse
 
-        tree = await info.context.loaders.network_status.of(str(self.id))
+        tree = await info.context.loaders.network_status.of(self.row.id)
         return [
             Evse.from_row(evse, station_id=station.station_id)
             for station in tree.stations
@@ -250,7 +270,7 @@ class Location:
     ) -> Annotated[LocationPower, strawberry.lazy("gateway.schema.power")] | None:
         from gateway.schema.power import LocationPower
 
-        row = await info.context.loaders.power.at(str(self.id))
+        row = await info.context.loaders.power.at(self.row.id)
         return LocationPower.from_row(row)
 
     @strawberry.field(
@@ -268,7 +288,7 @@ class Location:
         from gateway.schema.filters import TransactionFilter
         from gateway.schema.transaction import NETWORK_TRANSACTIONS
 
-        query = TransactionFilter.transactions(filter, within=(str(self.id),))
+        query = TransactionFilter.transactions(filter, within=(self.row.id,))
         return await NETWORK_TRANSACTIONS.page(info, query, first, after)
 
     @strawberry.field(
@@ -285,7 +305,7 @@ class Location:
         from gateway.schema.filters import SessionFilter
         from gateway.schema.session import PROBLEMATIC_SESSIONS
 
-        query = SessionFilter.query(filter, within=(str(self.id),))
+        query = SessionFilter.query(filter, within=(self.row.id,))
         return await PROBLEMATIC_SESSIONS.page(info, query, first, after)
 
     @strawberry.field(
@@ -304,7 +324,7 @@ class Location:
     ):
         from gateway.schema.hardware_error import HARDWARE_ERRORS, HardwareErrorFilter
 
-        query = (filter or HardwareErrorFilter()).query(within=(str(self.id),))
+        query = (filter or HardwareErrorFilter()).query(within=(self.row.id,))
         return await HARDWARE_ERRORS.page(info, query, first, after)
 
 
