@@ -1,15 +1,21 @@
-"""Helpers for the client tests: a scripted upstream behind `httpx.MockTransport`."""
+"""Helpers for the client tests: a scripted upstream behind `httpx.MockTransport`, and
+real pooled clients on each transport kind (`real_client`).
+
+Every test that talks to a real socket builds its client with `real_client`, so it runs
+once on the aiohttp transport and once on plain httpx: both must behave the same.
+"""
 
 from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import Any
+from typing import Any, Protocol
 
 import httpx
 import pytest
 
-from gateway.upstream import RetryPolicy, UpstreamClient
+from gateway.upstream import RetryPolicy, UpstreamClient, build_http_client
+from gateway.upstream.transport import TRANSPORT_KINDS, TransportKind
 
 BASE_URL = "http://127.0.0.1:9/api"
 
@@ -61,3 +67,32 @@ async def upstream() -> AsyncIterator[ScriptedUpstream]:
     async with httpx.AsyncClient(transport=httpx.MockTransport(scripted)) as http:
         scripted.http = http
         yield scripted
+
+
+class RealClientFactory(Protocol):
+    def __call__(
+        self, *, timeout_s: float = ..., connect_timeout_s: float = ..., max_connections: int = ...
+    ) -> httpx.AsyncClient: ...
+
+
+@pytest.fixture(params=TRANSPORT_KINDS)
+def transport_kind(request: pytest.FixtureRequest) -> TransportKind:
+    kind: TransportKind = request.param
+    return kind
+
+
+@pytest.fixture
+def real_client(transport_kind: TransportKind) -> RealClientFactory:
+    """`build_http_client` on this test's transport kind, with the tests' usual bounds."""
+
+    def build(
+        *, timeout_s: float = 5.0, connect_timeout_s: float = 1.0, max_connections: int = 8
+    ) -> httpx.AsyncClient:
+        return build_http_client(
+            timeout_s=timeout_s,
+            connect_timeout_s=connect_timeout_s,
+            max_connections=max_connections,
+            transport_kind=transport_kind,
+        )
+
+    return build

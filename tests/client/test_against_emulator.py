@@ -25,9 +25,9 @@ from gateway.errors import (
     UpstreamTimeout,
     UpstreamUnavailable,
 )
-from gateway.upstream import RetryPolicy, UpstreamClient, build_http_client
+from gateway.upstream import RetryPolicy, UpstreamClient
 from gateway.upstream.models import LocationInput, TechnicalFailClassification
-from tests.client.conftest import FAST
+from tests.client.conftest import FAST, RealClientFactory
 
 
 @pytest.fixture(autouse=True)
@@ -43,8 +43,8 @@ def fresh_emulator(emulator: Any) -> Iterator[None]:
 
 
 @pytest.fixture
-async def live(emulator: Any) -> AsyncIterator[UpstreamClient]:
-    async with build_http_client(timeout_s=5.0, connect_timeout_s=1.0, max_connections=8) as http:
+async def live(emulator: Any, real_client: RealClientFactory) -> AsyncIterator[UpstreamClient]:
+    async with real_client(timeout_s=5.0, connect_timeout_s=1.0, max_connections=8) as http:
         yield UpstreamClient(http, emulator.url, policy=FAST)
 
 
@@ -345,9 +345,9 @@ async def test_a_dropped_post_is_sent_once(live: UpstreamClient, emulator: Any) 
     assert counter(emulator, "postLocation") == 1
 
 
-async def test_a_slow_answer_times_out(emulator: Any) -> None:
+async def test_a_slow_answer_times_out(emulator: Any, real_client: RealClientFactory) -> None:
     emulator.state.inject("getLocations", Fault(kind="delay", delay_ms=500), times=1)
-    async with build_http_client(timeout_s=0.2, connect_timeout_s=0.2, max_connections=2) as http:
+    async with real_client(timeout_s=0.2, connect_timeout_s=0.2, max_connections=2) as http:
         client = UpstreamClient(http, emulator.url, policy=FAST)
         with pytest.raises(UpstreamTimeout):
             await client.list_locations(token=emulator.token_a)
@@ -372,9 +372,11 @@ async def test_a_malformed_body_is_a_protocol_error(live: UpstreamClient, emulat
     assert counter(emulator, "getLocationStations") == 1
 
 
-async def test_a_dropped_connection_is_unavailable(emulator: Any) -> None:
+async def test_a_dropped_connection_is_unavailable(
+    emulator: Any, real_client: RealClientFactory
+) -> None:
     emulator.state.inject("listStations", Fault(kind="drop"), times=1)
-    async with build_http_client(timeout_s=5.0, connect_timeout_s=1.0, max_connections=2) as http:
+    async with real_client(timeout_s=5.0, connect_timeout_s=1.0, max_connections=2) as http:
         client = UpstreamClient(http, emulator.url, policy=RetryPolicy(max_attempts=1))
         with pytest.raises(UpstreamUnavailable):
             await client.list_stations(token=emulator.token_a)

@@ -27,8 +27,8 @@ from gateway.errors import (
     UpstreamTimeout,
     UpstreamUnavailable,
 )
-from gateway.upstream import RetryPolicy, UpstreamClient, build_http_client
-from tests.client.conftest import BASE_URL, FAST, ScriptedUpstream, json_reply
+from gateway.upstream import RetryPolicy, UpstreamClient
+from tests.client.conftest import BASE_URL, FAST, RealClientFactory, ScriptedUpstream, json_reply
 
 MIB = 1024 * 1024
 TOKEN = "tenant-a-token"
@@ -42,9 +42,9 @@ def fresh_emulator(emulator: Any) -> Iterator[None]:
 
 
 @pytest.fixture
-async def one_connection() -> AsyncIterator[httpx.AsyncClient]:
+async def one_connection(real_client: RealClientFactory) -> AsyncIterator[httpx.AsyncClient]:
     """A pool of one: a connection put back half-read would be the next call's."""
-    async with build_http_client(timeout_s=5.0, connect_timeout_s=1.0, max_connections=1) as http:
+    async with real_client(timeout_s=5.0, connect_timeout_s=1.0, max_connections=1) as http:
         yield http
 
 
@@ -125,10 +125,10 @@ def _reset_peak_rss() -> None:
 
 @pytest.mark.parametrize("chunked", [True, False], ids=["counted", "declared"])
 async def test_memory_stays_flat_while_a_300_mib_body_is_refused(
-    emulator: Any, chunked: bool
+    emulator: Any, chunked: bool, real_client: RealClientFactory
 ) -> None:
     size = 300 * MIB
-    async with build_http_client(timeout_s=5.0, connect_timeout_s=1.0, max_connections=2) as http:
+    async with real_client(timeout_s=5.0, connect_timeout_s=1.0, max_connections=2) as http:
         client = UpstreamClient(http, emulator.url, policy=FAST)  # the default 8 MiB limit
         await client.list_locations(token=emulator.token_a)  # warm: pool, decoders, caches
         emulator.state.inject("getLocations", Fault(kind="huge", size_bytes=size, chunked=chunked))
@@ -293,8 +293,10 @@ async def test_a_page_token_too_long_for_a_url_is_rejected_without_a_call(
     assert upstream.requests == []
 
 
-async def test_a_base_url_httpx_refuses_is_rejected_not_a_crash() -> None:
-    async with httpx.AsyncClient() as http:
+async def test_a_base_url_httpx_refuses_is_rejected_not_a_crash(
+    real_client: RealClientFactory,
+) -> None:
+    async with real_client() as http:
         client = UpstreamClient(http, "http://[::1/api", policy=RetryPolicy(max_attempts=1))
         with pytest.raises(UpstreamRejected, match="getLocations"):
             await client.list_locations(token=TOKEN)

@@ -26,7 +26,7 @@ from gateway.errors import (
     UpstreamTimeout,
     UpstreamUnavailable,
 )
-from gateway.upstream import UpstreamClient, build_http_client
+from gateway.upstream import UpstreamClient
 from gateway.upstream.breaker import (
     BreakerPolicy,
     Breakers,
@@ -35,7 +35,7 @@ from gateway.upstream.breaker import (
     Verdict,
 )
 from gateway.upstream.models import LocationInput
-from tests.client.conftest import BASE_URL, FAST, ScriptedUpstream, json_reply
+from tests.client.conftest import BASE_URL, FAST, RealClientFactory, ScriptedUpstream, json_reply
 
 THRESHOLD = 5
 OPEN_S = 30.0
@@ -174,8 +174,10 @@ def fresh_emulator(emulator: Any) -> Iterator[None]:
 
 
 @pytest.fixture
-async def live(emulator: Any, clock: FakeClock) -> AsyncIterator[UpstreamClient]:
-    async with build_http_client(timeout_s=5.0, connect_timeout_s=1.0, max_connections=8) as http:
+async def live(
+    emulator: Any, clock: FakeClock, real_client: RealClientFactory
+) -> AsyncIterator[UpstreamClient]:
+    async with real_client(timeout_s=5.0, connect_timeout_s=1.0, max_connections=8) as http:
         yield UpstreamClient(http, emulator.url, policy=FAST, breaker=POLICY, clock=clock)
 
 
@@ -282,10 +284,10 @@ async def test_a_failed_probe_reopens_the_circuit(
 
 
 async def test_answers_a_tenant_causes_never_open_the_circuit(
-    emulator: Any, clock: FakeClock
+    emulator: Any, clock: FakeClock, real_client: RealClientFactory
 ) -> None:
     calls = THRESHOLD * 3
-    async with build_http_client(timeout_s=5.0, connect_timeout_s=1.0, max_connections=4) as http:
+    async with real_client(timeout_s=5.0, connect_timeout_s=1.0, max_connections=4) as http:
         client = UpstreamClient(
             http, emulator.url, policy=FAST, breaker=POLICY, clock=clock, max_body_bytes=1000
         )

@@ -15,15 +15,17 @@ import pytest
 from gateway.emulator import Fault
 from gateway.emulator.records import Station, Transaction
 from gateway.errors import NotFound, UpstreamRejected
-from gateway.upstream import Page, UpstreamClient, build_http_client, walk
+from gateway.upstream import Page, UpstreamClient, walk
 from gateway.upstream.models import TransactionRecord
-from tests.client.conftest import FAST
+from tests.client.conftest import FAST, RealClientFactory
 from tests.support import RunningEmulator
 
 
 @pytest.fixture
-async def live(emulator: RunningEmulator) -> AsyncIterator[UpstreamClient]:
-    async with build_http_client(timeout_s=5.0, connect_timeout_s=1.0, max_connections=8) as http:
+async def live(
+    emulator: RunningEmulator, real_client: RealClientFactory
+) -> AsyncIterator[UpstreamClient]:
+    async with real_client(timeout_s=5.0, connect_timeout_s=1.0, max_connections=8) as http:
         yield UpstreamClient(http, emulator.url, policy=FAST)
 
 
