@@ -25,6 +25,7 @@ from gateway.loaders.shape import ShapeBook
 from gateway.schema.build import build_schema
 from gateway.upstream.breaker import BreakerPolicy
 from gateway.upstream.client import RetryPolicy, UpstreamClient, build_http_client
+from gateway.upstream.transport import checked_transport
 
 
 class AppState(TypedDict):
@@ -84,6 +85,7 @@ def create_app(settings: Settings) -> Starlette:
             timeout_s=settings.upstream_timeout_s,
             connect_timeout_s=settings.upstream_connect_timeout_s,
             max_connections=settings.upstream_max_connections,
+            transport_kind=checked_transport(settings.upstream_transport),
         )
         async with http:
             yield {

@@ -55,6 +55,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _configure_logging(level: str) -> None:
     """The gateway's own loggers (upstream failures, masked errors) at `level`."""
     logging.basicConfig(level=level.upper(), format="%(levelname)s %(name)s: %(message)s")
+    # httpx logs every call with its whole URL (ids, page tokens): never in our logs.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
 
 
 def _parser() -> argparse.ArgumentParser:

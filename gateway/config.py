@@ -26,6 +26,8 @@ class Settings:
     request_deadline_s: float = 30.0
     # The largest upstream answer read (larger ones are refused, never held whole).
     upstream_max_body_bytes: int = 8 * 1024 * 1024
+    # The HTTP transport under the upstream client: "aiohttp" (fast) or "httpx" (httpcore).
+    upstream_transport: str = "aiohttp"
     # Circuit breaker per upstream operation: consecutive failed attempts that open it
     # (0: never), and how long it then fails calls fast before one probe goes through.
     upstream_circuit_failure_threshold: int = 10

@@ -91,6 +91,13 @@ TRANSPORT_KINDS: Final[tuple[TransportKind, ...]] = ("aiohttp", "httpx")
 DEFAULT_TRANSPORT_KIND: Final[TransportKind] = "aiohttp"
 
 
+def checked_transport(kind: str) -> TransportKind:
+    """A configured transport name, or ValueError naming the ones there are."""
+    if kind not in TRANSPORT_KINDS:
+        raise ValueError(f"upstream transport must be one of {', '.join(TRANSPORT_KINDS)}")
+    return kind
+
+
 def build_http_client(
     *,
     timeout_s: float,

@@ -165,14 +165,17 @@ KINDS = [
 NULL_WHEN_MISSING = {"getLocation", "listStations"}
 
 
-@pytest.fixture
-async def faulty(emulator: RunningEmulator) -> AsyncIterator[Gateway]:
+@pytest.fixture(params=["aiohttp", "httpx"])
+async def faulty(
+    emulator: RunningEmulator, request: pytest.FixtureRequest
+) -> AsyncIterator[Gateway]:
     # The breaker stays out of the count here (tests/client/test_breaker.py and the test
     # below prove it); four stations' retries would otherwise open it mid-request.
     settings = replace(
         gateway_settings(emulator.url),
         upstream_timeout_s=0.5,
         upstream_circuit_failure_threshold=0,
+        upstream_transport=request.param,
     )
     async with serving(create_app(settings)) as url, httpx.AsyncClient(timeout=30) as http:
         yield Gateway(url, http, settings)
