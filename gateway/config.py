@@ -16,6 +16,8 @@ class Settings:
 
     host: str = "127.0.0.1"  # loopback unless asked
     port: int = 8000
+    # Worker processes of `serve` (each with its own event loop, pool and caches).
+    workers: int = 1
     upstream_url: str = "http://127.0.0.1:8001"
     # Upstream calls: each one is bounded, and so is the whole GraphQL request.
     upstream_timeout_s: float = 10.0
@@ -73,6 +75,20 @@ class Settings:
     # Lets browsers send cookies cross-origin. The gateway reads none (the token comes from
     # `Authorization` only), so this is for a fronting proxy that does; never with "*".
     cors_allow_credentials: bool = False
+
+    def as_env(self) -> dict[str, str]:
+        """Every setting as a `GATEWAY_*` variable: how worker processes receive them."""
+        values = {}
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if isinstance(value, bool):
+                text = "true" if value else "false"
+            elif isinstance(value, tuple):
+                text = ",".join(value)
+            else:
+                text = str(value)
+            values[ENV_PREFIX + f.name.upper()] = text
+        return values
 
     @classmethod
     def from_env(cls, env: Mapping[str, str], **overrides: Any) -> Settings:

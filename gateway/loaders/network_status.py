@@ -8,6 +8,7 @@ seen costs no further call.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 
 from gateway.errors import NotFound, QueryTooComplex
@@ -83,5 +84,5 @@ class NetworkStatusLoaders:
         rows = tuple([row async for row in walk(page)])
         for location in rows:
             self._learn(location)
-        caller.shape.learn_status(rows)
+        caller.shape.learn_status(rows, now=time.monotonic())
         return rows

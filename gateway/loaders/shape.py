@@ -20,6 +20,8 @@ from dataclasses import dataclass, field
 from gateway.upstream import contract
 from gateway.upstream.models import LocationChargingStation, NetworkLocationStatus
 
+STATUS_LEARNING_INTERVAL_S = 5.0
+
 
 @dataclass
 class NetworkShape:
@@ -33,6 +35,8 @@ class NetworkShape:
     # the Transactions API to say which station they ran on).
     ambiguous_evse_share: float | None = None
     seen_at: float = field(default=0.0)
+    status_learnt_at: float = field(default=-STATUS_LEARNING_INTERVAL_S)
+    status_learnt_trees: int = 0
 
     # --- what the estimate reads: the seen size, else the contract's hint -------------
     @property
@@ -68,7 +72,16 @@ class NetworkShape:
     def learn_inventory(self, stations: tuple[LocationChargingStation, ...]) -> None:
         self.stations_per_location = max(len(stations), self.stations_per_location or 0)
 
-    def learn_status(self, trees: Iterable[NetworkLocationStatus]) -> None:
+    def learn_status(self, trees: Iterable[NetworkLocationStatus], *, now: float) -> None:
+        # Sizes change slowly: learn from a caller's status trees every few seconds, not
+        # from every request (counting repeated EVSE ids per site is not free), unless
+        # this walk shows more sites than the last one learnt from.
+        trees = tuple(trees)
+        recent = now - self.status_learnt_at < STATUS_LEARNING_INTERVAL_S
+        if recent and len(trees) <= self.status_learnt_trees:
+            return
+        self.status_learnt_at = now
+        self.status_learnt_trees = len(trees)
         repeated = total = 0
         for tree in trees:
             stations = tree.stations

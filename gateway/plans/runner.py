@@ -13,11 +13,11 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from inspect import isawaitable
 from typing import Any
 
 from graphql import GraphQLError, located_error
 from graphql.execution.values import get_argument_values
+from strawberry.execution.is_awaitable import optimized_is_awaitable as isawaitable
 
 from gateway.plans.nodes import FieldPlan, Leaf, ListOf, Object, Plan, Shape
 

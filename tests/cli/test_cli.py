@@ -160,3 +160,68 @@ def test_dockerfile_runs_the_start_command_on_all_interfaces() -> None:
     for copied in re.findall(r"^COPY (?!--)(.+) \S+$", dockerfile, flags=re.MULTILINE):
         for path in copied.split():
             assert (ROOT / path).exists(), f"Dockerfile copies a missing {path}"
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat", encoding="ascii") as stat:
+                    if int(stat.read().rsplit(")", 1)[1].split()[1]) == pid:
+                        found.append(int(entry))
+            except OSError:
+                continue
+    return found
+
+
+def test_serve_runs_several_workers_that_share_the_cursor_secret() -> None:
+    port = free_port()
+    env = {**os.environ, "GATEWAY_CURSOR_SECRET": "shared-by-workers"}
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "gateway",
+            "serve",
+            "--port",
+            str(port),
+            "--workers",
+            "2",
+            "--upstream-url",
+            "http://127.0.0.1:9",
+        ],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env=env,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        answered = 0
+        while time.monotonic() < deadline and answered < 20:
+            try:
+                answered += httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2).is_success
+            except httpx.TransportError:
+                time.sleep(0.2)
+        assert answered == 20
+        assert len(_children(process.pid)) >= 2  # the supervisor's worker processes
+    finally:
+        process.send_signal(signal.SIGINT)
+        process.wait(timeout=30)
+
+
+def test_serve_with_workers_refuses_a_secret_each_would_draw_alone() -> None:
+    env = {k: v for k, v in os.environ.items() if k != "GATEWAY_CURSOR_SECRET"}
+    result = subprocess.run(
+        [sys.executable, "-m", "gateway", "serve", "--workers", "2", "--port", str(free_port())],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        "serve --workers needs GATEWAY_CURSOR_SECRET: the workers must share it."
+    ]

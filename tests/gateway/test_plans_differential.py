@@ -1,6 +1,6 @@
 """Differential testing is the contract of compiled plans: every query runs through the
-plan and through graphql-core, and both answers must be the same JSON, with the same
-upstream calls counted at the emulator.
+plan and through graphql-core, and both answers must be the same JSON, the plan making
+no more upstream calls (counted at the emulator) than graphql-core does.
 
 The queries are the suite's own: the README examples, the priced shapes of the cost
 tests, the hostile corpus, every upstream fault, pagination walks with their cursors,
@@ -66,9 +66,14 @@ class Pair:
         return results[0], results[1]
 
     async def same(self, query: str, variables: Any = None, **options: Any) -> Any:
-        planned, core = await self.answers(query, variables, **options)
-        assert planned == core
-        return planned[1]
+        (status, body, calls), (core_status, core_body, core_calls) = await self.answers(
+            query, variables, **options
+        )
+        assert (status, body) == (core_status, core_body)
+        # A plan reads a whole level before awaiting, so it may batch what graphql-core
+        # split across ticks: never more calls, sometimes fewer.
+        assert all(n <= core_calls.get(op, 0) for op, n in calls.items()), (calls, core_calls)
+        return body
 
 
 @contextlib.asynccontextmanager

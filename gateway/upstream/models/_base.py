@@ -115,7 +115,9 @@ def _encode_hook(obj: object) -> object:
     raise NotImplementedError(f"cannot encode {type(obj)!r}")
 
 
-class Record(msgspec.Struct, frozen=True, kw_only=True, rename="camel", omit_defaults=True):
+class Record(
+    msgspec.Struct, frozen=True, kw_only=True, rename="camel", omit_defaults=True, gc=False
+):
     """Base of every upstream record: immutable, camelCase on the wire, absent = default.
 
     Subclasses repeat `kw_only=True` (msgspec does not inherit that option) so that
