@@ -1,4 +1,9 @@
-"""`create_app(settings)`: the Starlette app, its routes, and the lifespan owning the client."""
+"""`create_app(settings)`: the Starlette app, its routes, and the lifespan owning the client.
+
+Routes: `/graphql` (GraphQL over HTTP, GraphiQL for browsers), `/healthz` (the process
+answers), `/readyz` (it can serve), `/metrics` (Prometheus). Every request passes
+`ObserveRequests` first: an id, a log line, metrics, and a span when tracing is on.
+"""
 
 from __future__ import annotations
 
@@ -8,8 +13,9 @@ from typing import TypedDict
 
 from cross_web import AsyncHTTPRequestAdapter
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 from starlette.routing import Route
 from starlette.websockets import WebSocket
 from strawberry.http import GraphQLRequestData
@@ -22,9 +28,14 @@ from gateway.http.middleware import http_middleware
 from gateway.http.view import ConformantGraphQL
 from gateway.idempotency import IdempotencyStore, MemoryIdempotencyStore
 from gateway.loaders.shape import ShapeBook
+from gateway.ops.health import Readiness, healthz
+from gateway.ops.metrics import Metrics
+from gateway.ops.requests import ObserveRequests, RequestRecord, record_of
+from gateway.ops.tracing import Tracing, tracing_from
 from gateway.schema.build import build_schema
 from gateway.upstream.breaker import BreakerPolicy
 from gateway.upstream.client import RetryPolicy, UpstreamClient, build_http_client
+from gateway.upstream.observe import CallObserver, LogFailures
 from gateway.upstream.transport import checked_transport
 
 
@@ -37,17 +48,21 @@ class AppState(TypedDict):
 class GatewayGraphQL(ConformantGraphQL[Context, None]):
     """The GraphQL endpoint; each request gets its own context and loaders."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, metrics: Metrics) -> None:
         super().__init__(
             build_schema(settings), graphql_ide="graphiql" if settings.graphiql else None
         )
         self.settings = settings
+        self.metrics = metrics
 
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket
     ) -> Context:
         upstream: UpstreamClient = request.state.upstream
         token = bearer_token(request)
+        record = record_of(request.scope)
+        if record is not None:
+            record.note_caller(token)
         return Context.build(
             self.settings,
             upstream,
@@ -55,6 +70,7 @@ class GatewayGraphQL(ConformantGraphQL[Context, None]):
             shape=request.state.shapes.of(token),
             idempotency=request.state.idempotency,
             report_cost=request.headers.get("x-gateway-cost") == "1",
+            on_batch=self.metrics.batch_size.observe,
         )
 
     async def execute_single(
@@ -67,17 +83,49 @@ class GatewayGraphQL(ConformantGraphQL[Context, None]):
         request_data: GraphQLRequestData,
     ) -> ExecutionResult:
         context.operation_name = request_data.operation_name
+        record = record_of(request.scope)
         try:
-            return await super().execute_single(
+            result = await super().execute_single(
                 request, request_adapter, sub_response, context, root_value, request_data
             )
         finally:
             # Whether answered, failed or cancelled: no upstream work outlives the request.
             context.loaders.close()
+            if record is not None:
+                record.upstream_calls = context.loaders.budget.spent
+        if record is not None:
+            _note_result(record, request_data.operation_name or context.operation_run, result)
+        return result
 
 
-def create_app(settings: Settings) -> Starlette:
-    """Build the gateway; the lifespan opens the pooled upstream client and closes it."""
+def _note_result(record: RequestRecord, operation: str | None, result: ExecutionResult) -> None:
+    """What the request log and metrics say of a GraphQL answer."""
+    record.operation = operation
+    errors = result.errors or []
+    record.error_codes = [str((e.extensions or {}).get("code", "")) for e in errors]
+    limits = [(e.extensions or {}).get("limit") for e in errors]
+    if result.data is None and errors and all(e.path is None for e in errors):
+        record.outcome = "refused"
+        codes = set(record.error_codes)
+        record.limit = next((str(x) for x in limits if x), None) or (
+            "cost" if "QUERY_TOO_COMPLEX" in codes else None
+        )
+    elif errors:
+        record.outcome = "partial" if result.data else "error"
+    else:
+        record.outcome = "ok"
+
+
+def create_app(settings: Settings, *, tracing: Tracing | None = None) -> Starlette:
+    """Build the gateway; the lifespan opens the pooled upstream client and closes it.
+
+    `tracing` overrides `settings.tracing` (tests pass one with an in-memory exporter).
+    """
+    metrics = Metrics()
+    tracing = tracing or tracing_from(settings.tracing)
+    observers: list[CallObserver] = [LogFailures(), metrics]
+    if tracing is not None:
+        observers.append(tracing)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[AppState]:
@@ -88,33 +136,51 @@ def create_app(settings: Settings) -> Starlette:
             transport_kind=checked_transport(settings.upstream_transport),
         )
         async with http:
-            yield {
-                "upstream": UpstreamClient(
-                    http,
-                    settings.upstream_url,
-                    policy=RetryPolicy(max_attempts=settings.upstream_retry_attempts),
-                    max_concurrency=settings.upstream_max_concurrency,
-                    max_body_bytes=settings.upstream_max_body_bytes,
-                    breaker=BreakerPolicy(
-                        failure_threshold=settings.upstream_circuit_failure_threshold,
-                        open_s=settings.upstream_circuit_open_s,
-                    ),
+            upstream = UpstreamClient(
+                http,
+                settings.upstream_url,
+                policy=RetryPolicy(max_attempts=settings.upstream_retry_attempts),
+                max_concurrency=settings.upstream_max_concurrency,
+                max_body_bytes=settings.upstream_max_body_bytes,
+                breaker=BreakerPolicy(
+                    failure_threshold=settings.upstream_circuit_failure_threshold,
+                    open_s=settings.upstream_circuit_open_s,
                 ),
+                observers=observers,
+            )
+            app.state.upstream_client = upstream
+            yield {
+                "upstream": upstream,
                 "shapes": ShapeBook(),
                 "idempotency": MemoryIdempotencyStore(window_s=settings.idempotency_window_s),
             }
 
-    async def health(request: Request) -> Response:
-        return JSONResponse({"status": "ok"})
+    def upstream_of_app() -> UpstreamClient:
+        client: UpstreamClient = app.state.upstream_client
+        return client
 
-    graphql = GatewayGraphQL(settings)
+    async def metrics_route(request: Request) -> Response:
+        body, media_type = metrics.exposition(
+            upstream_of_app().circuit_states, settings.metrics_multiprocess_dir
+        )
+        return Response(body, media_type=media_type)
+
+    graphql = GatewayGraphQL(settings, metrics)
+    readiness = Readiness(upstream_of_app)
     app = Starlette(
-        middleware=http_middleware(settings),
+        middleware=[
+            Middleware(ObserveRequests, metrics=metrics, tracing=tracing),
+            *http_middleware(settings),
+        ],
         routes=[
             Route("/graphql", graphql),
-            Route("/healthz", health, methods=["GET"]),
+            Route("/healthz", healthz, methods=["GET"]),
+            Route("/readyz", readiness.answer, methods=["GET"]),
+            Route("/metrics", metrics_route, methods=["GET"]),
         ],
         lifespan=lifespan,
     )
     app.state.graphql = graphql  # for operations tooling and the tests (plan counters)
+    app.state.metrics = metrics
+    app.state.readiness = readiness
     return app

@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import gc
-import logging
 import os
 import signal
 import sys
@@ -25,6 +24,7 @@ from gateway.app import create_app
 from gateway.config import Settings
 from gateway.emulator import EmulatorConfig, EmulatorState, create_emulator_app
 from gateway.http.server import GuardedHttpToolsProtocol, server_config
+from gateway.ops import logs
 from gateway.schema.build import export_sdl
 
 EMULATOR_ENV_PREFIX = "CHARGEYE_EMULATOR_"
@@ -53,7 +53,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             upstream_url=args.upstream_url,
             workers=getattr(args, "workers", None),
         )
-        _configure_logging(settings.log_level)
+        _configure_logging(settings.log_level, settings.log_format)
         if settings.workers > 1:
             return _serve_workers(settings, env)
         app = create_app(settings)
@@ -75,6 +75,9 @@ def _serve_workers(settings: Settings, env: Mapping[str, str]) -> int:
             file=sys.stderr,
         )
         return 2
+    if settings.metrics_multiprocess_dir:
+        # prometheus-client reads this before any metric exists: set it for the workers.
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = settings.metrics_multiprocess_dir
     os.environ.update(settings.as_env())
     config = server_config(
         "gateway.cli:worker_app",
@@ -91,7 +94,7 @@ def _serve_workers(settings: Settings, env: Mapping[str, str]) -> int:
 def worker_app() -> ASGIApp:
     """The app of one worker process, from the settings its parent put in the environment."""
     settings = Settings.from_env(os.environ)
-    _configure_logging(settings.log_level)
+    _configure_logging(settings.log_level, settings.log_format)
     GuardedHttpToolsProtocol.header_timeout_s = settings.header_timeout_s
     app = create_app(settings)
     _tune_gc()
@@ -112,11 +115,9 @@ def _tune_gc() -> None:
     gc.set_threshold(700, 50, 1000)
 
 
-def _configure_logging(level: str) -> None:
-    """The gateway's own loggers (upstream failures, masked errors) at `level`."""
-    logging.basicConfig(level=level.upper(), format="%(levelname)s %(name)s: %(message)s")
-    # httpx logs every call with its whole URL (ids, page tokens): never in our logs.
-    logging.getLogger("httpx").setLevel(logging.WARNING)
+def _configure_logging(level: str, format: str = "text") -> None:
+    """Every logger of the process (ours, uvicorn's) at `level`, in one `format`."""
+    logs.configure(level, format)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -189,7 +190,9 @@ async def _demo(env: Mapping[str, str], args: argparse.Namespace) -> int:
         port=args.port,
         upstream_url=f"http://127.0.0.1:{emulator_port}",
     )
-    _configure_logging(settings.log_level)
+    if "GATEWAY_LOG_FORMAT" not in env:
+        settings = replace(settings, log_format="text")  # a person reads the demo's log
+    _configure_logging(settings.log_level, settings.log_format)
     if "GATEWAY_UPSTREAM_PAGE_SIZE" not in env:
         # The estimate's page size is the emulator's: the demo knows both sides.
         settings = replace(settings, upstream_page_size=emulator_app.state.emulator.page_size)

@@ -72,6 +72,12 @@ class Settings:
     cors_origins: tuple[str, ...] = ()
     compress_min_bytes: int = 1024
     log_level: str = "info"
+    # `json` (one object per line, for log shippers) or `text` (for a terminal; the demo's).
+    log_format: str = "json"
+    # OpenTelemetry: `off`, `console` or `otlp` (needs the `otel` extra).
+    tracing: str = "off"
+    # With several workers: a directory they share for Prometheus multiprocess metrics.
+    metrics_multiprocess_dir: str = ""
     # Lets browsers send cookies cross-origin. The gateway reads none (the token comes from
     # `Authorization` only), so this is for a fronting proxy that does; never with "*".
     cors_allow_credentials: bool = False

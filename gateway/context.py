@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from gateway.config import Settings
@@ -20,6 +21,7 @@ class Context:
     report_cost: bool = False  # answer `extensions.cost` (header `X-Gateway-Cost: 1`)
     # The `operationName` the request gave (Strawberry would default to the first one).
     operation_name: str | None = None
+    operation_run: str | None = None  # the name of the operation the document runs
 
     @classmethod
     def build(
@@ -31,6 +33,7 @@ class Context:
         shape: NetworkShape | None = None,
         idempotency: IdempotencyStore | None = None,
         report_cost: bool = False,
+        on_batch: Callable[[int], None] | None = None,
     ) -> Context:
         deadline = time.monotonic() + settings.request_deadline_s
         limits = Limits(
@@ -40,7 +43,13 @@ class Context:
             max_page_size=settings.max_page_size,
         )
         loaders = Loaders(
-            upstream, token, deadline, limits=limits, shape=shape, idempotency=idempotency
+            upstream,
+            token,
+            deadline,
+            limits=limits,
+            shape=shape,
+            idempotency=idempotency,
+            on_batch=on_batch,
         )
         return cls(settings, loaders, report_cost)
 

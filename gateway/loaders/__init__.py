@@ -11,6 +11,7 @@ The upstream calls each relation costs for N parents are listed in the README
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import cached_property
 
 from gateway.idempotency import IdempotencyStore
@@ -42,13 +43,12 @@ class Loaders:
         limits: Limits | None = None,
         shape: NetworkShape | None = None,
         idempotency: IdempotencyStore | None = None,
+        on_batch: Callable[[int], None] | None = None,
     ) -> None:
         self.limits = limits = limits or Limits()
-        self.scope = scope = RequestScope()
+        self.scope = scope = RequestScope(on_batch)
         self.budget = CallBudget(limits.max_calls)
-        self.caller = Caller(
-            upstream, token, deadline, scope, self.budget, shape or NetworkShape()
-        )
+        self.caller = Caller(upstream, token, deadline, scope, self.budget, shape or NetworkShape())
         self._index = StationIndex()
         self._idempotency = idempotency
 

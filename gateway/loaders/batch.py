@@ -43,6 +43,8 @@ class RequestLoader(DataLoader[K, V], Generic[K, V]):
         return self.get_cache_key(key) in self._cache
 
     async def _settled(self, keys: list[K]) -> Sequence[V | Exception]:
+        if self._scope.on_batch is not None:
+            self._scope.on_batch(len(keys))
         try:
             return await self._scope.run(_gathered(self._batch, keys))
         except Exception as failure:  # handed to every waiting field

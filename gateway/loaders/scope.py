@@ -9,7 +9,7 @@ running, and the loads waiting on it fail with the reason given.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
 
 from gateway.errors import GatewayError
@@ -26,9 +26,10 @@ class RequestEnded(GatewayError):
 class RequestScope:
     """Tracks the request's upstream tasks; `close` ends them."""
 
-    def __init__(self) -> None:
+    def __init__(self, on_batch: Callable[[int], None] | None = None) -> None:
         self._tasks: set[asyncio.Task[Any]] = set()
         self.ended: GatewayError | None = None
+        self.on_batch = on_batch  # told each batch's size (metrics)
 
     async def run(self, work: Coroutine[Any, Any, T]) -> T:
         """Run `work` as a tracked task; after `close`, fail with the scope's reason."""

@@ -104,6 +104,9 @@ class DocumentLimits(SchemaExtension):
                     except GatewayError as refused:
                         outcome = refused
                     prepared.remember(name, outcome)
+                if isinstance(given, Context) and not isinstance(outcome, GatewayError):
+                    named = outcome.operation.name
+                    given.operation_run = named.value if named is not None else None
                 if isinstance(outcome, GatewayError):
                     errors = [GraphQLError(outcome.message, extensions=outcome.extensions())]
                 else:

@@ -56,6 +56,7 @@ from gateway.upstream.models import (
     decoder_for,
     encode,
 )
+from gateway.upstream.observe import CallObserver
 from gateway.upstream.pages import Page, walk
 from gateway.upstream.retry import RetryPolicy
 from gateway.upstream.transport import (
@@ -143,6 +144,7 @@ class UpstreamClient:
         max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
         breaker: BreakerPolicy | None = None,
         clock: Callable[[], float] = time.monotonic,
+        observers: Sequence[CallObserver] | None = None,
     ) -> None:
         self._sender = Sender(
             http,
@@ -152,6 +154,7 @@ class UpstreamClient:
             max_body_bytes=max_body_bytes,
             breaker=breaker,
             clock=clock,
+            observers=observers,
         )
 
     @property
@@ -162,6 +165,20 @@ class UpstreamClient:
         """operationId → "closed", "open" or "half_open", for every operation: a snapshot
         for readiness reports (a `CircuitState` is a `str`)."""
         return {op.id: self._sender.circuit_state(op) for op in OPERATIONS}
+
+    @property
+    def last_success(self) -> float | None:
+        """`time.monotonic()` of the last 2xx answer from the upstream, if any."""
+        return self._sender.last_success
+
+    async def probe(self, *, timeout_s: float = 2.0) -> bool:
+        """Whether the upstream answers at all: `GET /locations` without a token, once.
+
+        Any answer below 500 (a 401 above all) shows the upstream is up and reachable; a
+        5xx, a timeout or a refused connection shows it is not. Nothing is retried, and
+        no tenant's credentials are used.
+        """
+        return await self._sender.probe(GET_LOCATIONS, timeout_s=timeout_s)
 
     # --- auth ------------------------------------------------------------------------
 

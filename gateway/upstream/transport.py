@@ -23,7 +23,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from http.cookiejar import CookieJar, DefaultCookiePolicy
 from typing import Final, Literal
@@ -44,6 +44,7 @@ from gateway.errors import (
 from gateway.upstream import contract
 from gateway.upstream.aiohttp_transport import AiohttpTransport
 from gateway.upstream.breaker import BreakerPolicy, Breakers, CircuitState, Verdict
+from gateway.upstream.observe import Attempt, CallObserver, LogFailures
 from gateway.upstream.retry import RetryPolicy, parse_retry_after
 
 logger: Final = logging.getLogger("gateway.upstream")
@@ -160,6 +161,7 @@ class _Failure:
     error: UpstreamError | Unauthenticated
     outcome: str  # for the log line: a status or an exception name, never a URL
     verdict: Verdict
+    status: int | None = None
     retryable: bool = False
     retry_after: float | None = None
     cause: BaseException | None = None
@@ -184,6 +186,7 @@ class Sender:
         max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
         breaker: BreakerPolicy | None = None,
         clock: Callable[[], float] = time.monotonic,
+        observers: Sequence[CallObserver] | None = None,
     ) -> None:
         if "authorization" in http.headers or http.auth is not None:
             raise ValueError("the shared upstream client must not carry credentials")
@@ -199,6 +202,18 @@ class Sender:
         # One breaker per operation for the whole process, shared by every tenant: see
         # breaker.py for why nothing one tenant causes can open it for the others.
         self.breakers = Breakers(breaker or BreakerPolicy(), clock)
+        self.observers: list[CallObserver] = list(observers or [LogFailures()])
+        self.last_success: float | None = None  # monotonic time of the last 2xx answer
+
+    async def probe(self, op: Operation, *, timeout_s: float) -> bool:
+        """`op` sent once without credentials: True when any answer below 500 comes back."""
+        request = self.http.build_request(op.method, self.base_url + op.path)
+        try:
+            async with asyncio.timeout(timeout_s):
+                response = await self.http.send(request, auth=None, follow_redirects=False)
+        except (httpx.HTTPError, TimeoutError):
+            return False
+        return response.status_code < 500
 
     def circuit_state(self, op: Operation) -> CircuitState:
         return self.breakers.state_of(op.id)
@@ -222,6 +237,28 @@ class Sender:
         arrives. While the operation's circuit is open, attempts fail fast without I/O.
         """
         headers = bearer_headers(token, body=body is not None)
+        tokens = [observer.begin(op.id, headers) for observer in self.observers]
+        error: BaseException | None = None
+        try:
+            return await self._send(op, headers, path, params, body, not_found, deadline, tokens)
+        except BaseException as failed:
+            error = failed
+            raise
+        finally:
+            for observer, observed in zip(self.observers, tokens, strict=True):
+                observer.end(observed, error)
+
+    async def _send(
+        self,
+        op: Operation,
+        headers: dict[str, str],
+        path: str | None,
+        params: QueryParams | None,
+        body: bytes | None,
+        not_found: tuple[str, str] | None,
+        deadline: float | None,
+        tokens: list[object],
+    ) -> httpx.Response:
         request = self._request(op, path, params, body, headers)
         breaker = self.breakers.of(op.id)
         attempts = self.policy.max_attempts if op.idempotent else 1
@@ -232,7 +269,7 @@ class Sender:
             attempt += 1
             remaining = None if deadline is None else deadline - time.monotonic()
             if remaining is not None and remaining <= 0:
-                self._log(op, "deadline passed before sending", attempt, attempts, started, False)
+                self._observe(tokens, op, attempt, attempts, started, None, "deadline passed")
                 raise UpstreamTimeout(
                     f"upstream {op.id}: the request deadline passed", operation=op.id
                 )
@@ -248,18 +285,15 @@ class Sender:
                     operation=op.id,
                 )
             verdict = Verdict.UNKNOWN  # what a cancelled attempt tells the breaker
+            tried = time.monotonic()
             try:
                 result = await self._attempt(op, request, remaining, not_found)
                 verdict = result.verdict if isinstance(result, _Failure) else Verdict.HEALTHY
             finally:
                 breaker.record(permit, verdict)
             if not isinstance(result, _Failure):
-                logger.debug(
-                    "upstream %s answered %d in %.0f ms",
-                    op.id,
-                    result.status_code,
-                    (time.monotonic() - started) * 1000,
-                )
+                self.last_success = time.monotonic()
+                self._observe(tokens, op, attempt, attempts, tried, result.status_code, "ok")
                 return result
 
             failure = result
@@ -272,7 +306,17 @@ class Sender:
                 late = deadline is not None and time.monotonic() + (delay or 0.0) >= deadline
                 if late:
                     delay = None
-            self._log(op, failure.outcome, attempt, attempts, started, delay is not None)
+            self._observe(
+                tokens,
+                op,
+                attempt,
+                attempts,
+                tried,
+                failure.status,
+                failure.outcome,
+                retrying=delay is not None,
+                expected=isinstance(failure.error, NotFound),
+            )
             if delay is None:
                 raise failure.error from failure.cause
             await asyncio.sleep(delay)
@@ -390,6 +434,7 @@ class Sender:
             self._status_error(op, status, retry_after, not_found),
             f"status {status}",
             _status_verdict(status),
+            status=status,
             retryable=status in self.policy.retry_statuses,
             retry_after=retry_after,
         )
@@ -458,19 +503,31 @@ class Sender:
         # 1xx and 3xx: redirects are not followed, so the answer is not one we understand.
         return UpstreamProtocolError(answered, operation=op.id)
 
-    @staticmethod
-    def _log(
-        op: Operation, outcome: str, attempt: int, attempts: int, started: float, retrying: bool
+    def _observe(
+        self,
+        tokens: list[object],
+        op: Operation,
+        number: int,
+        attempts: int,
+        started: float,
+        status: int | None,
+        outcome: str,
+        *,
+        retrying: bool = False,
+        expected: bool = False,
     ) -> None:
-        logger.warning(
-            "upstream %s failed: %s after %.0f ms (attempt %d of %d)%s",
+        attempt = Attempt(
             op.id,
-            outcome,
-            (time.monotonic() - started) * 1000,
-            attempt,
+            number,
             attempts,
-            "; retrying" if retrying else "",
+            time.monotonic() - started,
+            status,
+            outcome,
+            retrying,
+            expected,
         )
+        for observer, token in zip(self.observers, tokens, strict=True):
+            observer.attempt(token, attempt)
 
 
 def _status_verdict(status: int) -> Verdict:

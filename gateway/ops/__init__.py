@@ -1,0 +1,1 @@
+"""Running the gateway for real: health and readiness, metrics, request logs, tracing."""
