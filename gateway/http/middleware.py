@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 
-from gateway.config import Settings
+from gateway.config import Settings, SettingsError
 from gateway.http.compression import CompressionMiddleware
 from gateway.http.concurrency import ConcurrencyLimit
 from gateway.http.disconnect import CancelOnDisconnect
@@ -66,7 +66,7 @@ def cors_origins(settings: Settings) -> list[str]:
     """
     origins = [_origin(value) for value in settings.cors_origins]
     if "*" in origins and settings.cors_allow_credentials:
-        raise ValueError("cors_origins '*' cannot be combined with cors_allow_credentials")
+        raise SettingsError("GATEWAY_CORS_ORIGINS '*' cannot be combined with credentials")
     return origins
 
 
@@ -75,7 +75,11 @@ def _origin(value: str) -> str:
         return "*"
     parts = urlsplit(value.strip())
     if parts.scheme not in ("http", "https") or not parts.netloc or parts.path not in ("", "/"):
-        raise ValueError(f"not a CORS origin (scheme://host[:port]): {value!r}")
+        raise SettingsError(
+            f"GATEWAY_CORS_ORIGINS: not an origin (scheme://host[:port]): {value!r}"
+        )
     if parts.query or parts.fragment or "@" in parts.netloc:
-        raise ValueError(f"not a CORS origin (scheme://host[:port]): {value!r}")
+        raise SettingsError(
+            f"GATEWAY_CORS_ORIGINS: not an origin (scheme://host[:port]): {value!r}"
+        )
     return f"{parts.scheme}://{parts.netloc.lower()}"

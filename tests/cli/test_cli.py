@@ -223,5 +223,5 @@ def test_serve_with_workers_refuses_a_secret_each_would_draw_alone() -> None:
     )
     assert result.returncode == 2
     assert result.stderr.strip().splitlines() == [
-        "serve --workers needs GATEWAY_CURSOR_SECRET: the workers must share it."
+        "gateway: serve --workers needs GATEWAY_CURSOR_SECRET: the workers must share it."
     ]
