@@ -77,7 +77,16 @@ class BadUserInput(GatewayError):
 
 
 class QueryTooComplex(GatewayError):
+    """Refused or stopped for its size; `limit` names the bound (a metrics label, too)."""
+
     code = "QUERY_TOO_COMPLEX"
+
+    def __init__(self, message: str, *, limit: str = "cost") -> None:
+        super().__init__(message)
+        self.limit = limit
+
+    def extensions(self) -> dict[str, object]:
+        return {"code": self.code, "limit": self.limit}
 
 
 class Unauthenticated(GatewayError):

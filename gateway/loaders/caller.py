@@ -32,7 +32,8 @@ class CallBudget:
         if self.spent >= self.limit:
             raise QueryTooComplex(
                 f"The request needed more than {self.limit} upstream calls and was stopped. "
-                "Ask for fewer items per page or fewer nested lists."
+                "Ask for fewer items per page or fewer nested lists.",
+                limit="calls",
             )
         self.spent += 1
 

@@ -75,7 +75,8 @@ class NetworkStatusLoaders:
             if pages > self._max_pages:
                 raise QueryTooComplex(
                     f"The network status needs more than {self._max_pages} upstream pages; "
-                    "ask for fewer locations."
+                    "ask for fewer locations.",
+                    limit="walk_pages",
                 )
             return await caller.call(
                 caller.upstream.network_status_page, location_uids=uids, page_token=page_token

@@ -289,7 +289,8 @@ class Estimate:
             representations = [representations]
         if len(representations) > self.max_entities:
             raise QueryTooComplex(
-                f"At most {self.max_entities} entity representations per request."
+                f"At most {self.max_entities} entity representations per request.",
+                limit="entities",
             )
         counts: dict[str, int] = {}
         for representation in representations:

@@ -57,6 +57,9 @@ def _by_failure(errors: list[GraphQLError]) -> list[tuple[GraphQLError, list[Gra
     return list(groups.values())
 
 
+_TOKEN_LIMIT = "tokens. Parsing aborted"
+
+
 def _under_entities(error: GraphQLError) -> bool:
     path = error.path
     return bool(path) and path is not None and path[0] == "_entities"
@@ -69,7 +72,10 @@ def _with_code(error: GraphQLError, others: list[GraphQLError] | None = None) ->
     if original is None:
         if error.extensions and "code" in error.extensions:
             return error
-        return _copy(error, error.message, {"code": "GRAPHQL_VALIDATION_FAILED"})
+        extensions: dict[str, object] = {"code": "GRAPHQL_VALIDATION_FAILED"}
+        if _TOKEN_LIMIT in error.message:  # graphql-core's parser stopped at the token limit
+            extensions["limit"] = "tokens"
+        return _copy(error, error.message, extensions)
     if isinstance(original, GatewayError):
         extensions = original.extensions()
         if others:

@@ -151,7 +151,8 @@ class DocumentLimits(SchemaExtension):
         if shape.root_fields > bounds.max_root_fields:
             raise QueryTooComplex(
                 f"The operation has {shape.root_fields} root fields; "
-                f"the limit is {bounds.max_root_fields}."
+                f"the limit is {bounds.max_root_fields}.",
+                limit="root_fields",
             )
         context = self.execution_context.context
         if not isinstance(context, Context):

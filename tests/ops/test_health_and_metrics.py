@@ -104,6 +104,31 @@ async def test_metrics_move_after_the_readme_queries(emulator: RunningEmulator) 
         assert token not in response.text
 
 
+REFUSED = {
+    "tokens": "{ " + "__typename " * 6000 + "}",
+    "root_fields": "{ "
+    + " ".join(f"l{i}: networkSummary {{ locationCount }}" for i in range(21))
+    + " }",
+    "cost": "{ locations(first: 200) { nodes { stations { evses { transactions(first: 200) "
+    "{ nodes { txId } } } } } } }",
+}
+
+
+@pytest.mark.parametrize("limit", sorted(REFUSED))
+async def test_a_refused_document_is_counted_under_the_limit_it_broke(
+    emulator: RunningEmulator, limit: str
+) -> None:
+    settings = replace(gateway_settings(emulator.url), max_upstream_cost=50)
+    async with serving(create_app(settings)) as url, httpx.AsyncClient(timeout=30) as http:
+        answer = await Gateway(url, http, settings).query(REFUSED[limit], token=emulator.token_a)
+        found = samples((await http.get(f"{url}/metrics")).text)
+    assert answer["errors"][0]["extensions"]["limit"] == limit
+    rejected = {
+        k[1][0][1]: v for k, v in found.items() if k[0] == "gateway_documents_rejected_total"
+    }
+    assert rejected == {limit: 1}
+
+
 async def test_retries_are_counted(emulator: RunningEmulator) -> None:
     settings = gateway_settings(emulator.url)
     emulator.state.inject("getLocations", Fault(status=503, retry_after=0), times=2)

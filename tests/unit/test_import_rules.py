@@ -38,6 +38,8 @@ RULES = (
         ("gateway.schema", "gateway.loaders", "gateway.context", "gateway.http", "gateway.app"),
         "the client knows nothing of GraphQL",
     ),
+    Rule("gateway.plans", ("gateway.upstream", "gateway.loaders"), "plans run resolvers only"),
+    Rule("gateway.ops", ("gateway.schema", "gateway.loaders"), "operations watch, never resolve"),
     Rule("gateway.emulator", ("gateway",), "the far side of the wire shares no code"),
     Rule("gateway.config", ("gateway",), "the edge config imports nothing of ours"),
     Rule("gateway.errors", ("gateway",), "the error tree imports nothing of ours"),
