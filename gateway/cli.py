@@ -23,6 +23,7 @@ from uvicorn.supervisors import Multiprocess
 from gateway.app import create_app
 from gateway.config import Settings
 from gateway.emulator import EmulatorConfig, EmulatorState, create_emulator_app
+from gateway.http.demo_guide import DemoGuide, DemoTenant
 from gateway.http.server import GuardedHttpToolsProtocol, server_config
 from gateway.ops import logs
 from gateway.schema.build import export_sdl
@@ -200,11 +201,12 @@ async def _demo(env: Mapping[str, str], args: argparse.Namespace) -> int:
         # GraphiQL is served by the gateway itself; allow it under both loopback names.
         origins = (f"http://127.0.0.1:{settings.port}", f"http://localhost:{settings.port}")
         settings = replace(settings, cors_origins=origins)
+    demo = _demo_guide(emulator_app.state.emulator)
     servers: list[uvicorn.Server] = [
         _QuietServer(
             uvicorn.Config(emulator_app, host="127.0.0.1", port=emulator_port, log_level="warning")
         ),
-        _QuietServer(server_config(create_app(settings), settings, log_level="warning")),
+        _QuietServer(server_config(create_app(settings, demo=demo), settings, log_level="warning")),
     ]
     _tune_gc()
     with _stop_on_signals(servers):
@@ -248,6 +250,12 @@ def _stop_on_signals(servers: list[uvicorn.Server]) -> Iterator[None]:
             loop.remove_signal_handler(sig)
 
 
+def _demo_guide(state: EmulatorState) -> DemoGuide:
+    """What GraphiQL offers in the demo: the emulator's tenants and their tokens."""
+    tokens = state.access_tokens
+    return DemoGuide(tuple(DemoTenant(t.name, t.id, tokens[t.id]) for t in state.tenants))
+
+
 def _print_banner(settings: Settings, emulator_port: int, state: EmulatorState) -> None:
     host = "127.0.0.1" if settings.host in {"0.0.0.0", "::"} else settings.host
     lines = [
@@ -255,7 +263,8 @@ def _print_banner(settings: Settings, emulator_port: int, state: EmulatorState) 
         f"  GraphQL + GraphiQL  http://{host}:{settings.port}/graphql",
         f"  ChargEye emulator   http://127.0.0.1:{emulator_port}",
         "",
-        '  Demo bearer tokens (GraphiQL: Headers tab, {"Authorization": "Bearer <token>"}):',
+        "  Open GraphiQL at that address: the README's queries are tabs, a token filled in.",
+        '  Demo bearer tokens (other clients: {"Authorization": "Bearer <token>"}):',
     ]
     for tenant in state.tenants:
         token = state.access_tokens[tenant.id]

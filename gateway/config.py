@@ -65,6 +65,7 @@ class Settings:
     keep_alive_timeout_s: int = 20
     shutdown_timeout_s: int = 30
     graphiql: bool = True
+    graphiql_assets_dir: str = ""  # a node_modules dir; empty: the repo's graphiql/node_modules
     # Cursor HMAC key. A random one per process is safe but makes cursors die on restart
     # and differ between replicas: set it explicitly when running more than one process.
     cursor_secret: str = field(default_factory=lambda: secrets.token_urlsafe(32), repr=False)
