@@ -90,6 +90,8 @@ async def test_graphiql_runs_the_dashboard_offline_with_the_demo_token(
             page.on("pageerror", lambda error: errors.append(str(error)))
             await page.goto(f"{gateway_url}/", wait_until="load")  # `/` redirects to GraphiQL
             assert urlsplit(page.url).path == "/graphql"
+            # By `load` every script and stylesheet of the page has been asked for.
+            assert outside == [], f"the page reached outside loopback: {outside}"
             await page.locator(".graphiql-container").wait_for()
 
             # The first tab is the README's Dashboard, with the CPO's token in its headers.
