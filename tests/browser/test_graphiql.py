@@ -120,6 +120,14 @@ async def test_graphiql_runs_the_dashboard_offline_with_the_demo_token(
             shot = ARTIFACTS / "graphiql-dashboard.png"
             await page.screenshot(path=str(shot))
 
+            # The docs list the root fields without the federation internals.
+            await page.get_by_role("button", name="Show Documentation Explorer").click()
+            docs = page.locator(".graphiql-doc-explorer")
+            await docs.get_by_role("link", name="Query").first.click()
+            await docs.get_by_text("networkSummary").first.wait_for()
+            root_fields = await docs.inner_text()
+            assert "_entities" not in root_fields and "_service" not in root_fields
+
             # The Demo tenants pane puts another tenant's token in the headers.
             await page.get_by_role("button", name="Show Demo tenants").click()
             await page.locator(f'[data-tenant="{emulator.tenant_b}"]').click()
