@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-dev
 
-.PHONY: run test lint typecheck pytest schema bench bench-quick clean
+.PHONY: run test test-browser graphiql-assets lint typecheck pytest schema bench bench-quick clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -23,13 +23,40 @@ $(NODE_STAMP): package.json package-lock.json
 	npm ci --no-audit --no-fund
 	touch $(NODE_STAMP)
 
-run: $(STAMP)
+# GraphiQL's browser files, which the gateway serves itself (graphiql/package.json), as
+# locked; reinstalled only when that lock changes.
+GRAPHIQL_STAMP := graphiql/node_modules/.package-lock.json
+
+$(GRAPHIQL_STAMP): graphiql/package.json graphiql/package-lock.json
+	npm ci --prefix graphiql --no-audit --no-fund --loglevel=error
+	touch $(GRAPHIQL_STAMP)
+
+# Optional for `make run`: without npm (or the registry) GraphiQL's page offers the CDN.
+graphiql-assets:
+	@if command -v npm >/dev/null; then \
+		$(MAKE) --no-print-directory $(GRAPHIQL_STAMP) || \
+			echo "GraphiQL's files could not be installed: its page will offer the CDN"; \
+	else echo "npm not found: GraphiQL's page will offer the CDN (see README, GraphiQL)"; fi
+
+run: $(STAMP) graphiql-assets
 	$(BIN)/python -m gateway demo
 
-test: $(STAMP) $(NODE_STAMP)
+test: $(STAMP) $(NODE_STAMP) $(GRAPHIQL_STAMP)
 	$(BIN)/ruff check gateway tests bench
 	$(BIN)/mypy --strict gateway
 	$(BIN)/python -m pytest
+
+# GraphiQL in headless Debian Chromium (tests/browser). As root with apt-get, chromium is
+# installed when missing; playwright never downloads a browser.
+CHROMIUM := /usr/bin/chromium
+CHROMIUM_CHECK := test -x $(CHROMIUM) || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \
+	{ apt-get install -y -q chromium || { apt-get update -q && apt-get install -y -q chromium; }; } \
+	>/dev/null 2>&1 && test -x $(CHROMIUM); } || \
+	{ echo "make test-browser needs $(CHROMIUM): run 'apt-get install chromium' as root"; exit 1; }
+
+test-browser: $(STAMP) $(GRAPHIQL_STAMP)
+	@$(CHROMIUM_CHECK)
+	$(BIN)/python -m pytest -m browser tests/browser
 
 schema: $(STAMP)
 	$(BIN)/python -m gateway export-schema > schema.graphql

@@ -1,7 +1,8 @@
 """`create_app(settings)`: the Starlette app, its routes, and the lifespan owning the client.
 
 Routes: `/graphql` (GraphQL over HTTP, GraphiQL for browsers), `/healthz` (the process
-answers), `/readyz` (it can serve), `/metrics` (Prometheus). Every request passes
+answers), `/readyz` (it can serve), `/metrics` (Prometheus); with GraphiQL on, its assets
+under `/graphiql/assets/` and `/` redirecting to `/graphql`. Every request passes
 `ObserveRequests` first: an id, a log line, metrics, and a span when tracing is on.
 """
 
@@ -15,8 +16,8 @@ from cross_web import AsyncHTTPRequestAdapter
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import Response
-from starlette.routing import Route
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import BaseRoute, Route
 from starlette.websockets import WebSocket
 from strawberry.http import GraphQLRequestData
 from strawberry.types import ExecutionResult
@@ -24,6 +25,8 @@ from strawberry.types import ExecutionResult
 from gateway.config import Settings
 from gateway.context import Context
 from gateway.http.auth import bearer_token
+from gateway.http.demo_guide import DemoGuide
+from gateway.http.graphiql import ASSETS_PATH, GraphiQL, assets_dir
 from gateway.http.middleware import http_middleware
 from gateway.http.view import ConformantGraphQL
 from gateway.idempotency import IdempotencyStore, MemoryIdempotencyStore
@@ -48,12 +51,16 @@ class AppState(TypedDict):
 class GatewayGraphQL(ConformantGraphQL[Context, None]):
     """The GraphQL endpoint; each request gets its own context and loaders."""
 
-    def __init__(self, settings: Settings, metrics: Metrics) -> None:
-        super().__init__(
-            build_schema(settings), graphql_ide="graphiql" if settings.graphiql else None
-        )
+    def __init__(self, settings: Settings, metrics: Metrics, ide: GraphiQL | None) -> None:
+        super().__init__(build_schema(settings), graphql_ide="graphiql" if ide else None)
         self.settings = settings
         self.metrics = metrics
+        self.ide = ide
+
+    async def render_graphql_ide(self, request: Request) -> Response:
+        # Our own page and assets instead of Strawberry's, which loads them from a CDN.
+        assert self.ide is not None  # Strawberry asks only when `graphql_ide` is set
+        return self.ide.page(request)
 
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket
@@ -116,10 +123,14 @@ def _note_result(record: RequestRecord, operation: str | None, result: Execution
         record.outcome = "ok"
 
 
-def create_app(settings: Settings, *, tracing: Tracing | None = None) -> Starlette:
+def create_app(
+    settings: Settings, *, tracing: Tracing | None = None, demo: DemoGuide | None = None
+) -> Starlette:
     """Build the gateway; the lifespan opens the pooled upstream client and closes it.
 
     `tracing` overrides `settings.tracing` (tests pass one with an in-memory exporter).
+    `demo`, given only by `python -m gateway demo`, lets GraphiQL offer the emulator's
+    tenants and the README's queries.
     """
     metrics = Metrics()
     tracing = tracing or tracing_from(settings.tracing)
@@ -165,8 +176,15 @@ def create_app(settings: Settings, *, tracing: Tracing | None = None) -> Starlet
         )
         return Response(body, media_type=media_type)
 
-    graphql = GatewayGraphQL(settings, metrics)
+    ide = GraphiQL(assets_dir(settings.graphiql_assets_dir), demo) if settings.graphiql else None
+    graphql = GatewayGraphQL(settings, metrics, ide)
     readiness = Readiness(upstream_of_app)
+    ide_routes: list[BaseRoute] = []
+    if ide is not None:
+        ide_routes = [
+            Route("/", lambda _: RedirectResponse("/graphql"), methods=["GET"]),
+            Route(ASSETS_PATH + "/{path:path}", ide.asset, methods=["GET"]),
+        ]
     app = Starlette(
         middleware=[
             Middleware(ObserveRequests, metrics=metrics, tracing=tracing),
@@ -177,6 +195,7 @@ def create_app(settings: Settings, *, tracing: Tracing | None = None) -> Starlet
             Route("/healthz", healthz, methods=["GET"]),
             Route("/readyz", readiness.answer, methods=["GET"]),
             Route("/metrics", metrics_route, methods=["GET"]),
+            *ide_routes,
         ],
         lifespan=lifespan,
     )

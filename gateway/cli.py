@@ -27,6 +27,7 @@ from uvicorn.supervisors import Multiprocess
 from gateway.app import create_app
 from gateway.config import Settings, SettingsError, env_name, parse, type_name
 from gateway.emulator import EmulatorConfig, EmulatorState, create_emulator_app
+from gateway.http.demo_guide import DemoGuide, DemoTenant
 from gateway.http.server import GuardedHttpToolsProtocol, server_config
 from gateway.ops import logs
 from gateway.schema.build import export_sdl
@@ -361,9 +362,10 @@ async def _demo(env: Mapping[str, str], args: argparse.Namespace) -> int:
         origins = (f"http://127.0.0.1:{settings.port}", f"http://localhost:{settings.port}")
         settings = replace(settings, cors_origins=origins)
     sockets = [listen("127.0.0.1", emulator_port), listen(settings.host, settings.port)]
+    demo = _demo_guide(emulator_app.state.emulator)
     servers: list[uvicorn.Server] = [
         _QuietServer(uvicorn.Config(emulator_app, log_level="warning")),
-        _QuietServer(server_config(create_app(settings), settings, log_level="warning")),
+        _QuietServer(server_config(create_app(settings, demo=demo), settings, log_level="warning")),
     ]
     _tune_gc()
     with _stop_on_signals(servers):
@@ -421,11 +423,19 @@ def _token_lines(state: EmulatorState) -> list[str]:
     return lines
 
 
+def _demo_guide(state: EmulatorState) -> DemoGuide:
+    """What GraphiQL offers in the demo: the emulator's tenants and their tokens."""
+    tokens = state.access_tokens
+    return DemoGuide(tuple(DemoTenant(t.name, t.id, tokens[t.id]) for t in state.tenants))
+
+
 def _print_banner(settings: Settings, emulator_port: int, state: EmulatorState) -> None:
     lines = [
         "",
         f"  GraphQL + GraphiQL  http://{_shown_host(settings.host)}:{settings.port}/graphql",
         f"  ChargEye emulator   http://127.0.0.1:{emulator_port}",
+        "",
+        "  Open GraphiQL at that address: the README's queries are tabs, a token filled in.",
         "",
         *_token_lines(state),
         "",

@@ -124,6 +124,9 @@ class Settings:
         30, "seconds in-flight requests get to finish after SIGTERM", minimum=0
     )
     graphiql: bool = setting(True, "serve GraphiQL to browsers at /graphql")
+    graphiql_assets_dir: str = setting(
+        "", "GraphiQL's node_modules directory (default: the checkout's graphiql/node_modules)"
+    )
     # A random key per process is safe but makes cursors die on restart and differ between
     # replicas. Never a flag: a flag's value shows in the process list.
     cursor_secret: str = setting(

@@ -32,6 +32,7 @@ from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
+from strawberry.http.base import BaseRequestProtocol
 from strawberry.http.typevars import Context, RootValue
 from strawberry.schema.exceptions import InvalidOperationTypeError
 from strawberry.types import ExecutionResult
@@ -98,6 +99,10 @@ class ConformantGraphQL(GraphQL[Context, RootValue]):
         except HTTPException as exc:
             response = self._error_response(request, exc)
         await response(scope, receive, send)
+
+    def should_render_graphql_ide(self, request: BaseRequestProtocol) -> bool:
+        # Without an IDE a browser's GET is plain GraphQL over HTTP, not Strawberry's 404.
+        return self.graphql_ide is not None and super().should_render_graphql_ide(request)
 
     def _refuse_unservable(self, request: Request) -> None:
         # Checked before `run`, so that no context (and no loader) is built for a request

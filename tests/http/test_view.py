@@ -227,7 +227,16 @@ async def test_graphiql_renders_on_get_with_accept_html(client: httpx.AsyncClien
 
 
 async def test_graphiql_can_be_switched_off() -> None:
+    # Without the IDE a browser's GET is GraphQL over HTTP: JSON, no page, no Strawberry 404.
+    browser_accept = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
     transport = httpx.ASGITransport(app=toy_app(graphiql=False))
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
-        response = await http.get("/graphql", headers={"accept": "text/html"})
-    assert response.status_code == 404
+        html_only = await http.get("/graphql", headers={"accept": "text/html"})
+        browser = await http.get("/graphql", headers={"accept": browser_accept})
+        query = await http.get(
+            "/graphql", params={"query": "{ hello }"}, headers={"accept": browser_accept}
+        )
+    assert html_only.status_code == 406
+    assert browser.status_code == 400
+    assert browser.json()["errors"][0]["extensions"]["code"] == "BAD_REQUEST"
+    assert query.json() == {"data": {"hello": "hello world"}}
