@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-dev
 
-.PHONY: run test lint typecheck pytest schema bench bench-quick clean
+.PHONY: run test lint typecheck pytest schema lock bench bench-quick clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,14 @@ test: $(STAMP) $(NODE_STAMP)
 
 schema: $(STAMP)
 	$(BIN)/python -m gateway export-schema > schema.graphql
+
+# constraints.txt: exact pins of every runtime dependency (transitive ones too) and of the
+# build backend, which the image installs from. uv resolves for the image's interpreter
+# and platform (Python 3.11 on Linux) whatever the machine running it, which pip-compile
+# cannot. Run after changing [project] dependencies; `--upgrade` moves every pin.
+lock: $(STAMP)
+	printf 'setuptools>=77\n' | $(BIN)/uv pip compile pyproject.toml - --python-version 3.11 \
+		--python-platform linux --quiet --custom-compile-command 'make lock' -o constraints.txt
 
 # The peer of `python -m bench side-by-side` (Hive Gateway, Mesh Compose, autocannon), from
 # its own lock; reinstalled only when that lock changes. wrk, its preferred load generator,
