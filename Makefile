@@ -23,10 +23,17 @@ $(NODE_STAMP): package.json package-lock.json
 	npm ci --no-audit --no-fund
 	touch $(NODE_STAMP)
 
+# The federation profile's router (deploy/router), which tests/deploy runs for real.
+ROUTER_STAMP := deploy/router/node_modules/.package-lock.json
+
+$(ROUTER_STAMP): deploy/router/package.json deploy/router/package-lock.json
+	cd deploy/router && npm ci --no-audit --no-fund
+	touch $(ROUTER_STAMP)
+
 run: $(STAMP)
 	$(BIN)/python -m gateway demo
 
-test: $(STAMP) $(NODE_STAMP)
+test: $(STAMP) $(NODE_STAMP) $(ROUTER_STAMP)
 	$(BIN)/ruff check gateway tests bench
 	$(BIN)/mypy --strict gateway
 	$(BIN)/python -m pytest

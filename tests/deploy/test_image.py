@@ -26,7 +26,7 @@ from tests.deploy.files import (
 from tests.gateway.conftest import gateway_settings
 from tests.support import RunningEmulator, serving
 
-DOCKERFILES = [ROOT / "Dockerfile"]
+DOCKERFILES = [ROOT / "Dockerfile", ROOT / "deploy" / "router" / "Dockerfile"]
 PIN = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==(\S+)$")
 
 
