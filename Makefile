@@ -4,7 +4,11 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-dev
 
+<<<<<<< HEAD
 .PHONY: run test test-browser graphiql-assets lint typecheck pytest schema bench bench-quick clean
+=======
+.PHONY: run test lint typecheck pytest schema lock bench bench-quick clean
+>>>>>>> deploy
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -23,6 +27,7 @@ $(NODE_STAMP): package.json package-lock.json
 	npm ci --no-audit --no-fund
 	touch $(NODE_STAMP)
 
+<<<<<<< HEAD
 # GraphiQL's browser files, which the gateway serves itself (graphiql/package.json), as
 # locked; reinstalled only when that lock changes.
 GRAPHIQL_STAMP := graphiql/node_modules/.package-lock.json
@@ -42,6 +47,19 @@ run: $(STAMP) graphiql-assets
 	$(BIN)/python -m gateway demo
 
 test: $(STAMP) $(NODE_STAMP) $(GRAPHIQL_STAMP)
+=======
+# The federation profile's router (deploy/router), which tests/deploy runs for real.
+ROUTER_STAMP := deploy/router/node_modules/.package-lock.json
+
+$(ROUTER_STAMP): deploy/router/package.json deploy/router/package-lock.json
+	cd deploy/router && npm ci --no-audit --no-fund
+	touch $(ROUTER_STAMP)
+
+run: $(STAMP)
+	$(BIN)/python -m gateway demo
+
+test: $(STAMP) $(NODE_STAMP) $(ROUTER_STAMP)
+>>>>>>> deploy
 	$(BIN)/ruff check gateway tests bench
 	$(BIN)/mypy --strict gateway
 	$(BIN)/python -m pytest
@@ -60,6 +78,14 @@ test-browser: $(STAMP) $(GRAPHIQL_STAMP)
 
 schema: $(STAMP)
 	$(BIN)/python -m gateway export-schema > schema.graphql
+
+# constraints.txt: exact pins of every runtime dependency (transitive ones too) and of the
+# build backend, which the image installs from. uv resolves for the image's interpreter
+# and platform (Python 3.11 on Linux) whatever the machine running it, which pip-compile
+# cannot. Run after changing [project] dependencies; `--upgrade` moves every pin.
+lock: $(STAMP)
+	printf 'setuptools>=77\n' | $(BIN)/uv pip compile pyproject.toml - --python-version 3.11 \
+		--python-platform linux --quiet --custom-compile-command 'make lock' -o constraints.txt
 
 # The peer of `python -m bench side-by-side` (Hive Gateway, Mesh Compose, autocannon), from
 # its own lock; reinstalled only when that lock changes. wrk, its preferred load generator,
