@@ -4,11 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-dev
 
-<<<<<<< HEAD
-.PHONY: run test test-browser graphiql-assets lint typecheck pytest schema bench bench-quick clean
-=======
-.PHONY: run test lint typecheck pytest schema lock bench bench-quick clean
->>>>>>> deploy
+.PHONY: run test test-browser graphiql-assets lint typecheck pytest schema lock bench bench-quick clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -27,7 +23,13 @@ $(NODE_STAMP): package.json package-lock.json
 	npm ci --no-audit --no-fund
 	touch $(NODE_STAMP)
 
-<<<<<<< HEAD
+# The federation profile's router (deploy/router), which tests/deploy runs for real.
+ROUTER_STAMP := deploy/router/node_modules/.package-lock.json
+
+$(ROUTER_STAMP): deploy/router/package.json deploy/router/package-lock.json
+	cd deploy/router && npm ci --no-audit --no-fund
+	touch $(ROUTER_STAMP)
+
 # GraphiQL's browser files, which the gateway serves itself (graphiql/package.json), as
 # locked; reinstalled only when that lock changes.
 GRAPHIQL_STAMP := graphiql/node_modules/.package-lock.json
@@ -46,20 +48,7 @@ graphiql-assets:
 run: $(STAMP) graphiql-assets
 	$(BIN)/python -m gateway demo
 
-test: $(STAMP) $(NODE_STAMP) $(GRAPHIQL_STAMP)
-=======
-# The federation profile's router (deploy/router), which tests/deploy runs for real.
-ROUTER_STAMP := deploy/router/node_modules/.package-lock.json
-
-$(ROUTER_STAMP): deploy/router/package.json deploy/router/package-lock.json
-	cd deploy/router && npm ci --no-audit --no-fund
-	touch $(ROUTER_STAMP)
-
-run: $(STAMP)
-	$(BIN)/python -m gateway demo
-
-test: $(STAMP) $(NODE_STAMP) $(ROUTER_STAMP)
->>>>>>> deploy
+test: $(STAMP) $(NODE_STAMP) $(GRAPHIQL_STAMP) $(ROUTER_STAMP)
 	$(BIN)/ruff check gateway tests bench
 	$(BIN)/mypy --strict gateway
 	$(BIN)/python -m pytest
