@@ -107,8 +107,8 @@ _describe(
     StationOperationalStatus,
     "Operational state set by the operator (not the live OCPP state).",
     IN_OPERATION="Commissioned and meant to serve drivers.",
-    NOT_IN_OPERATION="Not in service yet or any more, e.g. not commissioned.",
-    OUT_OF_ORDER="Marked broken by the operator.",
+    NOT_IN_OPERATION="Not in service.",
+    OUT_OF_ORDER="Marked out of order by the operator.",
     UNKNOWN=UNKNOWN,
 )
 _describe(

@@ -42,7 +42,7 @@ class ProblematicSession:
     ev_model: str | None = strawberry.field(description="Vehicle model, if known.")
     ev_name: str | None = strawberry.field(description="Vehicle name, if known.")
     schedule_id: str | None = strawberry.field(
-        description="Id of the charging schedule the session belonged to (depots), if any."
+        description="Id of a charging schedule, presumably a depot one; null if none."
     )
     location_uid: strawberry.Private[str | None]
     transaction_row: strawberry.Private[Transaction | None]

@@ -42,10 +42,10 @@ class EvIdentify:
         description="Name shown for the identified vehicle, e.g. a model name."
     )
     clustering_timestamp: datetime | None = strawberry.field(
-        description="When the upstream last grouped this vehicle's sessions (ISO 8601, UTC)."
+        description="When the upstream clustered the vehicle (ISO 8601, UTC); undocumented."
     )
     seq_no: int | None = strawberry.field(
-        description="Sequence number of the identification; the upstream gives no meaning."
+        description="Sequence number of the identification; its meaning is not documented."
     )
 
     @classmethod
@@ -74,18 +74,18 @@ class Transaction:
     )
     start_time: datetime | None = strawberry.field(
         default=None,
-        description="When the session began, at plug-in or identification (ISO 8601, UTC).",
+        description="Plug-in or identification, whichever came first (ISO 8601, UTC).",
     )
     end_time: datetime | None = strawberry.field(
         default=None, description="When the cable was removed (ISO 8601, UTC); null while open."
     )
     update_time: datetime | None = strawberry.field(
         default=None,
-        description="Last change to the record (ISO 8601, UTC); null in network lists.",
+        description="Last change to the record (ISO 8601, UTC); null in the network views.",
     )
     power_kw: float | None = strawberry.field(default=None, description="Output power now, kW.")
     charged_energy_kwh: float | None = strawberry.field(
-        default=None, description="Energy delivered to the vehicle, kWh; null in network lists."
+        default=None, description="Energy delivered to the vehicle, kWh; null in the network views."
     )
     soc: float | None = strawberry.field(default=None, description="State of charge now, %.")
     soc_start: float | None = strawberry.field(
