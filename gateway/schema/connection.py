@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any, Generic, Protocol, TypeVar
+from typing import Annotated, Any, Generic, Protocol, TypeVar
 
 import strawberry
 from strawberry.types import Info
@@ -18,17 +18,46 @@ from gateway.schema.costs import FREE, ROWS, priced
 NodeT = TypeVar("NodeT")
 RowT = TypeVar("RowT")
 
+# The paging arguments every connection field takes, with their descriptions.
+First = Annotated[
+    int,
+    strawberry.argument(
+        description=(
+            "How many rows to return, 50 by default; more than `GATEWAY_MAX_PAGE_SIZE` "
+            "(200 unless configured) or a negative number is refused."
+        )
+    ),
+]
+After = Annotated[
+    str | None,
+    strawberry.argument(
+        description=(
+            "Start after this cursor (an `endCursor` or edge `cursor` from this same list "
+            "and filter, valid only with the caller's own token); omit for the first page."
+        )
+    ),
+]
+
 
 @strawberry.type(description="Where a page ends, and whether another one follows.")
 class PageInfo:
-    has_next_page: bool
-    end_cursor: str | None
+    has_next_page: bool = strawberry.field(
+        description="True when more rows follow; pass `endCursor` as `after` to read them."
+    )
+    end_cursor: str | None = strawberry.field(
+        description=(
+            "Opaque cursor to pass as `after` for the next page; null when there is "
+            "nothing to resume from (an empty list)."
+        )
+    )
 
 
-@strawberry.type
+@strawberry.type(description="One row of a page, with the cursor that resumes after it.")
 class Edge(Generic[NodeT]):
-    cursor: str
-    node: NodeT
+    cursor: str = strawberry.field(
+        description="Opaque cursor of this row: pass it as `after` to continue behind it."
+    )
+    node: NodeT = strawberry.field(description="The row itself.")
 
 
 @strawberry.type
@@ -41,7 +70,7 @@ class Connection(Generic[NodeT]):
     node_of: strawberry.Private[Callable[[Any], Any]]
     _nodes: strawberry.Private[list[Any] | None] = None
 
-    @strawberry.field(metadata=priced(ROWS))
+    @strawberry.field(description="The page's rows, each with its cursor.", metadata=priced(ROWS))
     def edges(self) -> list[Edge[NodeT]]:
         encode = self.codec.encode
         return [
@@ -49,7 +78,10 @@ class Connection(Generic[NodeT]):
             for (_, position), node in zip(self.page.rows, self.nodes(), strict=True)
         ]
 
-    @strawberry.field(metadata=priced(FREE))
+    @strawberry.field(
+        description="Whether another page follows, and the cursor to read it.",
+        metadata=priced(FREE),
+    )
     def page_info(self) -> PageInfo:
         end = self.page.end
         return PageInfo(

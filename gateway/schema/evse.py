@@ -9,6 +9,7 @@ from strawberry.types import Info
 
 from gateway.context import Context
 from gateway.errors import NotFound
+from gateway.schema.connection import After, First
 from gateway.schema.costs import (
     LOCATION_BY_ID,
     Ask,
@@ -73,17 +74,23 @@ def _session_rows(level: Level, ask: Ask) -> Level:
     keys=["stationId evseId"], description="One EVSE (connector) of a station."
 )
 class Evse:
-    station_id: strawberry.ID
+    station_id: strawberry.ID = strawberry.field(
+        description="The station the EVSE belongs to; with `evseId` the EVSE's global key."
+    )
     evse_id: strawberry.ID = strawberry.field(description="Unique only within its station.")
-    name: str | None
-    type: EvseType | None
-    status: EvseStatus | None
+    name: str | None = strawberry.field(description="Display name, e.g. a nozzle number.")
+    type: EvseType | None = strawberry.field(description="Connector standard; null if not sent.")
+    status: EvseStatus | None = strawberry.field(
+        description="Live state from the network status view; null if not sent."
+    )
     max_power_kw: float | None = strawberry.field(description="Maximum output now, kW.")
     max_power_kw_without_dynamic_limit: float | None = strawberry.field(
         description="Maximum output before load-management limits, kW."
     )
     tx_id: strawberry.ID | None = strawberry.field(description="The session on the EVSE, if any.")
-    tx_status: TxStatus | None
+    tx_status: TxStatus | None = strawberry.field(
+        description="Phase of the session on the EVSE; null when there is none."
+    )
 
     @classmethod
     def from_row(cls, row: NetworkEvseStatus, *, station_id: str) -> Evse:
@@ -115,7 +122,10 @@ class Evse:
         row = await info.context.loaders.stations.evse((station_id, evse_id))
         return cls.from_row(row, station_id=station_id)
 
-    @strawberry.field(metadata=priced(Cost(below=_station_below)))
+    @strawberry.field(
+        description="The station the EVSE belongs to; null if it is gone or hidden.",
+        metadata=priced(Cost(below=_station_below)),
+    )
     async def station(
         self, info: Ctx
     ) -> Annotated[Station, strawberry.lazy("gateway.schema.station")] | None:
@@ -127,7 +137,10 @@ class Evse:
             return None
         return Station.from_live(row)
 
-    @strawberry.field(metadata=priced(LOCATION_BY_ID))
+    @strawberry.field(
+        description="The site of the EVSE's station; null if unassigned or hidden.",
+        metadata=priced(LOCATION_BY_ID),
+    )
     async def location(
         self, info: Ctx
     ) -> Annotated[Location, strawberry.lazy("gateway.schema.location")] | None:
@@ -173,16 +186,20 @@ class Evse:
         )
 
     @strawberry.field(
-        description="Sessions on this EVSE, newest first.",
+        description="Sessions on this EVSE (its station's Transactions API list), newest first.",
         metadata=priced(Cost(_station_lists, _session_rows)),
     )
     async def transactions(
         self,
         info: Ctx,
-        first: int = 50,
-        after: str | None = None,
-        filter: Annotated[TransactionFilter, strawberry.lazy("gateway.schema.filters")]
-        | None = None,
+        first: First = 50,
+        after: After = None,
+        filter: Annotated[
+            Annotated[TransactionFilter, strawberry.lazy("gateway.schema.filters")] | None,
+            strawberry.argument(
+                description="Narrow the sessions; `locationIds` is refused here (one EVSE)."
+            ),
+        ] = None,
     ) -> Annotated[TransactionConnection, strawberry.lazy("gateway.schema.transaction")] | None:
         from gateway.schema.filters import TransactionFilter
         from gateway.schema.transaction import EVSE_TRANSACTIONS

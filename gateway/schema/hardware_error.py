@@ -52,30 +52,46 @@ def _stations_below(level: Level, ask: Ask) -> Level:
 
 @strawberry.type(description="One occurrence of an error on a station.")
 class HardwareAlert:
-    id: str | None
-    error_code: str | None
-    title: str | None
-    message: str | None
-    type: str | None
+    id: str | None = strawberry.field(description="Id of this occurrence.")
+    error_code: str | None = strawberry.field(
+        description="The error's code; normally the same as `error.code`."
+    )
+    title: str | None = strawberry.field(description="Short headline of the alert.")
+    message: str | None = strawberry.field(description="The alert's text from the station.")
+    type: str | None = strawberry.field(
+        description="Kind of alert, as the upstream names it (an open set)."
+    )
     timestamp: datetime | None = strawberry.field(description="When the alert was raised.")
     end_time: datetime | None = strawberry.field(description="When it ended; null while active.")
 
 
 @strawberry.type(description="What an error code means and how to fix it (the catalogue entry).")
 class ErrorDefinition:
-    code: str | None
-    alias: list[str]
+    code: str | None = strawberry.field(description="The error code the entry explains.")
+    alias: list[str] = strawberry.field(
+        description="Other codes or names of the same error; may be empty."
+    )
     severity: str | None = strawberry.field(description="Open set, e.g. critical, major, minor.")
     state: str | None = strawberry.field(description="Editorial state of the entry, e.g. draft.")
-    description: str | None
-    documentation: str | None
-    possible_cause: str | None
-    potential_impact: str | None
-    potential_solution: str | None
-    self_help_steps: str | None
-    vendor: str | None
-    version_created_timestamp: datetime | None
-    version_modified_timestamp: datetime | None
+    description: str | None = strawberry.field(description="What the error means.")
+    documentation: str | None = strawberry.field(
+        description="Further documentation of the error, as the upstream writes it."
+    )
+    possible_cause: str | None = strawberry.field(description="What may have caused it.")
+    potential_impact: str | None = strawberry.field(
+        description="What it may do to the station and its charging."
+    )
+    potential_solution: str | None = strawberry.field(description="How it can be fixed.")
+    self_help_steps: str | None = strawberry.field(
+        description="Steps an operator can try on their own."
+    )
+    vendor: str | None = strawberry.field(description="Maker whose hardware reports the code.")
+    version_created_timestamp: datetime | None = strawberry.field(
+        description="When this version of the entry was created (ISO 8601, UTC)."
+    )
+    version_modified_timestamp: datetime | None = strawberry.field(
+        description="When this version of the entry was last changed (ISO 8601, UTC)."
+    )
 
     @classmethod
     def from_row(cls, row: HardwareErrorDefinition) -> ErrorDefinition:
@@ -98,10 +114,18 @@ class ErrorDefinition:
 
 @strawberry.type(description="A hardware error record of the network.")
 class HardwareError:
-    station_id: strawberry.ID | None
-    timestamp: datetime | None
-    alert: HardwareAlert | None
-    error: ErrorDefinition | None
+    station_id: strawberry.ID | None = strawberry.field(
+        description="The station that raised it (the only link the upstream record has)."
+    )
+    timestamp: datetime | None = strawberry.field(
+        description="Time of the record (ISO 8601, UTC); see `alert.timestamp` for its start."
+    )
+    alert: HardwareAlert | None = strawberry.field(
+        description="The occurrence: when it started and ended, and its text."
+    )
+    error: ErrorDefinition | None = strawberry.field(
+        description="The catalogue entry for the code; null if the upstream sent none."
+    )
 
     @classmethod
     def from_row(cls, row: HardwareErrorRow) -> HardwareError:
@@ -127,7 +151,10 @@ class HardwareError:
     def active(self) -> bool:
         return self.alert is not None and self.alert.end_time is None
 
-    @strawberry.field(metadata=priced(Cost(_station_of_error, _stations_below)))
+    @strawberry.field(
+        description="The station that raised it; null if unknown or hidden.",
+        metadata=priced(Cost(_station_of_error, _stations_below)),
+    )
     async def station(
         self, info: Ctx
     ) -> Annotated[Station, strawberry.lazy("gateway.schema.station")] | None:

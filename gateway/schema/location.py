@@ -12,7 +12,7 @@ from strawberry.types import Info
 
 from gateway.context import Context
 from gateway.errors import NotFound
-from gateway.schema.connection import Connection
+from gateway.schema.connection import After, Connection, First
 from gateway.schema.costs import (
     FREE,
     Ask,
@@ -106,7 +106,7 @@ def _site_rows(level: Level, ask: Ask) -> Level:
 
 @strawberry.type(description="A free-text tag; the upstream shows each tenant only its own.")
 class Label:
-    value: str
+    value: str = strawberry.field(description="The tag's text.")
 
     @classmethod
     def from_row(cls, row: LabelRow) -> Label:
@@ -115,22 +115,26 @@ class Label:
 
 @strawberry.type(description="A WGS84 point.")
 class Coordinates:
-    lat: float
-    lng: float
+    lat: float = strawberry.field(description="Latitude, degrees (-90 to 90).")
+    lng: float = strawberry.field(description="Longitude, degrees (-180 to 180).")
 
 
 @strawberry.type(description="Bounding box of a site.")
 class Bounds:
-    north_west: Coordinates
-    south_east: Coordinates
+    north_west: Coordinates = strawberry.field(description="The box's north-west corner.")
+    south_east: Coordinates = strawberry.field(description="The box's south-east corner.")
 
 
 @strawberry.type(description="Position estimated by ChargEye, e.g. from station GPS.")
 class PositionEstimate:
-    lat: float | None
-    lng: float | None
-    confidence: float | None
-    last_updated: datetime | None
+    lat: float | None = strawberry.field(description="Estimated latitude, WGS84 degrees.")
+    lng: float | None = strawberry.field(description="Estimated longitude, WGS84 degrees.")
+    confidence: float | None = strawberry.field(
+        description="How sure the estimate is; the upstream gives no scale (0 to 1 likely)."
+    )
+    last_updated: datetime | None = strawberry.field(
+        description="When the estimate was last worked out (ISO 8601, UTC)."
+    )
 
     @classmethod
     def from_row(cls, row: PositionEstimateRow) -> PositionEstimate:
@@ -174,24 +178,39 @@ class Location:
         str | None,
         "The operator's own reference for the site; not unique, not the id.",
     )
-    name = _of_row(attrgetter("name"), str | None)
-    address = _of_row(attrgetter("address"), str | None)
-    postal_code = _of_row(attrgetter("postal_code"), str | None)
-    city = _of_row(attrgetter("city"), str | None)
-    state = _of_row(attrgetter("state"), str | None)
-    country = _of_row(attrgetter("country"), str | None)
+    name = _of_row(attrgetter("name"), str | None, "Display name of the site.")
+    address = _of_row(attrgetter("address"), str | None, "Street address, one free-text line.")
+    postal_code = _of_row(
+        attrgetter("postal_code"), str | None, "Postal code, at most 10 characters."
+    )
+    city = _of_row(attrgetter("city"), str | None, "City or town.")
+    state = _of_row(attrgetter("state"), str | None, "State, province or region, free text.")
+    country = _of_row(attrgetter("country"), str | None, "Country name, free text.")
     country_code = _of_row(attrgetter("country_code"), str | None, "ISO 3166-1 alpha-2.")
     lat = _of_row(attrgetter("lat"), float | None, "Latitude of the site's centre, WGS84.")
     lng = _of_row(attrgetter("lng"), float | None, "Longitude of the site's centre, WGS84.")
-    bounds = _of_row(lambda row: _bounds(row.bounds), Bounds | None)
+    bounds = _of_row(
+        lambda row: _bounds(row.bounds),
+        Bounds | None,
+        "The site's bounding box; null when the upstream has none (or not two corners).",
+    )
     position_estimate = _of_row(
         lambda row: (
             PositionEstimate.from_row(row.position_estimate) if row.position_estimate else None
         ),
         PositionEstimate | None,
+        "Where ChargEye estimates the site is (e.g. from station GPS); null if it has none.",
     )
-    roaming_pool_id = _of_row(attrgetter("roaming_pool_id"), str | None)
-    labels = _of_row(lambda row: [Label.from_row(label) for label in row.labels or ()], list[Label])
+    roaming_pool_id = _of_row(
+        attrgetter("roaming_pool_id"),
+        str | None,
+        "The roaming pool the site is published in, if any.",
+    )
+    labels = _of_row(
+        lambda row: [Label.from_row(label) for label in row.labels or ()],
+        list[Label],
+        "Tags on the site that the caller may see; empty when there are none.",
+    )
     tenant_id_cpo = _of_row(
         attrgetter("tenant_id_cpo"),
         str | None,
@@ -250,7 +269,12 @@ class Location:
         metadata=priced(Cost(_status, _evses_below)),
     )
     async def evses(
-        self, info: Ctx, status: EvseStatus | None = None
+        self,
+        info: Ctx,
+        status: Annotated[
+            EvseStatus | None,
+            strawberry.argument(description="Only EVSEs in this live status; all if omitted."),
+        ] = None,
     ) -> list[Annotated[Evse, strawberry.lazy("gateway.schema.evse")]] | None:
         from gateway.schema.evse import Evse
 
@@ -280,10 +304,14 @@ class Location:
     async def transactions(
         self,
         info: Ctx,
-        first: int = 50,
-        after: str | None = None,
-        filter: Annotated[TransactionFilter, strawberry.lazy("gateway.schema.filters")]
-        | None = None,
+        first: First = 50,
+        after: After = None,
+        filter: Annotated[
+            Annotated[TransactionFilter, strawberry.lazy("gateway.schema.filters")] | None,
+            strawberry.argument(
+                description="Narrow the sessions; its `locationIds` is ignored (this site's own)."
+            ),
+        ] = None,
     ) -> Annotated[TransactionConnection, strawberry.lazy("gateway.schema.transaction")] | None:
         from gateway.schema.filters import TransactionFilter
         from gateway.schema.transaction import NETWORK_TRANSACTIONS
@@ -298,9 +326,14 @@ class Location:
     async def problematic_sessions(
         self,
         info: Ctx,
-        first: int = 50,
-        after: str | None = None,
-        filter: Annotated[SessionFilter, strawberry.lazy("gateway.schema.filters")] | None = None,
+        first: First = 50,
+        after: After = None,
+        filter: Annotated[
+            Annotated[SessionFilter, strawberry.lazy("gateway.schema.filters")] | None,
+            strawberry.argument(
+                description="Narrow the sessions; its `locationIds` is ignored (this site's own)."
+            ),
+        ] = None,
     ) -> Annotated[ProblematicSessionConnection, strawberry.lazy("gateway.schema.session")] | None:
         from gateway.schema.filters import SessionFilter
         from gateway.schema.session import PROBLEMATIC_SESSIONS
@@ -315,10 +348,14 @@ class Location:
     async def hardware_errors(
         self,
         info: Ctx,
-        first: int = 50,
-        after: str | None = None,
-        filter: Annotated[HardwareErrorFilter, strawberry.lazy("gateway.schema.hardware_error")]
-        | None = None,
+        first: First = 50,
+        after: After = None,
+        filter: Annotated[
+            Annotated[HardwareErrorFilter, strawberry.lazy("gateway.schema.hardware_error")] | None,
+            strawberry.argument(
+                description="Narrow the errors; its `locationIds` is ignored (this site's own)."
+            ),
+        ] = None,
     ) -> (
         Annotated[HardwareErrorConnection, strawberry.lazy("gateway.schema.hardware_error")] | None
     ):

@@ -22,33 +22,51 @@ TEXT_FIELDS = ("name", "location_id", "address", "city", "state", "country", "ro
 
 @strawberry.input(description="A WGS84 point.")
 class CoordinatesInput:
-    lat: float
-    lng: float
+    lat: float = strawberry.field(description="Latitude, degrees, -90 to 90.")
+    lng: float = strawberry.field(description="Longitude, degrees, -180 to 180.")
 
 
 @strawberry.input(description="Bounding box: the north-west corner and the south-east corner.")
 class BoundsInput:
-    north_west: CoordinatesInput
-    south_east: CoordinatesInput
+    north_west: CoordinatesInput = strawberry.field(
+        description="The north-west corner; must not lie south of `southEast`."
+    )
+    south_east: CoordinatesInput = strawberry.field(description="The south-east corner.")
 
 
 @strawberry.input(description="A new location. Only the fields given are stored.")
 class CreateLocationInput:
-    name: str | None = None
+    name: str | None = strawberry.field(
+        default=None, description="Display name of the site, at most 500 characters."
+    )
     location_id: str | None = strawberry.field(
         default=None, description="Your own reference for the site."
     )
-    address: str | None = None
+    address: str | None = strawberry.field(
+        default=None, description="Street address, one line of at most 500 characters."
+    )
     postal_code: str | None = strawberry.field(default=None, description="At most 10 characters.")
-    city: str | None = None
-    state: str | None = None
-    country: str | None = None
+    city: str | None = strawberry.field(
+        default=None, description="City or town, at most 500 characters."
+    )
+    state: str | None = strawberry.field(
+        default=None, description="State, province or region, at most 500 characters."
+    )
+    country: str | None = strawberry.field(
+        default=None, description="Country name, free text of at most 500 characters."
+    )
     country_code: str | None = strawberry.field(default=None, description="ISO 3166-1 alpha-2.")
     lat: float | None = strawberry.field(default=None, description="-90 to 90.")
     lng: float | None = strawberry.field(default=None, description="-180 to 180.")
-    bounds: BoundsInput | None = None
-    roaming_pool_id: str | None = None
-    labels: list[str] | None = None
+    bounds: BoundsInput | None = strawberry.field(
+        default=None, description="Bounding box of the site."
+    )
+    roaming_pool_id: str | None = strawberry.field(
+        default=None, description="Roaming pool to publish the site in."
+    )
+    labels: list[str] | None = strawberry.field(
+        default=None, description="Tags for the site: at most 50, each 1 to 500 characters."
+    )
     station_id: strawberry.ID | None = strawberry.field(
         default=None, description="Copy this station's access rights (tenancy) to the new site."
     )
@@ -56,19 +74,47 @@ class CreateLocationInput:
 
 @strawberry.input(description="Changes to a location: omitted fields stay, null clears a field.")
 class UpdateLocationInput:
-    name: str | None = strawberry.UNSET
-    location_id: str | None = strawberry.UNSET
-    address: str | None = strawberry.UNSET
-    postal_code: str | None = strawberry.UNSET
-    city: str | None = strawberry.UNSET
-    state: str | None = strawberry.UNSET
-    country: str | None = strawberry.UNSET
-    country_code: str | None = strawberry.UNSET
-    lat: float | None = strawberry.UNSET
-    lng: float | None = strawberry.UNSET
-    bounds: BoundsInput | None = strawberry.UNSET
-    roaming_pool_id: str | None = strawberry.UNSET
-    labels: list[str] | None = strawberry.UNSET
+    name: str | None = strawberry.field(
+        default=strawberry.UNSET, description="New display name, at most 500 characters."
+    )
+    location_id: str | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="New own reference for the site (not its id), at most 500 characters.",
+    )
+    address: str | None = strawberry.field(
+        default=strawberry.UNSET, description="New street address, at most 500 characters."
+    )
+    postal_code: str | None = strawberry.field(
+        default=strawberry.UNSET, description="New postal code, at most 10 characters."
+    )
+    city: str | None = strawberry.field(
+        default=strawberry.UNSET, description="New city or town, at most 500 characters."
+    )
+    state: str | None = strawberry.field(
+        default=strawberry.UNSET, description="New state or region, at most 500 characters."
+    )
+    country: str | None = strawberry.field(
+        default=strawberry.UNSET, description="New country name, at most 500 characters."
+    )
+    country_code: str | None = strawberry.field(
+        default=strawberry.UNSET, description="New ISO 3166-1 alpha-2 code, in capitals."
+    )
+    lat: float | None = strawberry.field(
+        default=strawberry.UNSET, description="New latitude of the centre, -90 to 90."
+    )
+    lng: float | None = strawberry.field(
+        default=strawberry.UNSET, description="New longitude of the centre, -180 to 180."
+    )
+    bounds: BoundsInput | None = strawberry.field(
+        default=strawberry.UNSET, description="New bounding box of the site."
+    )
+    roaming_pool_id: str | None = strawberry.field(
+        default=strawberry.UNSET, description="New roaming pool of the site."
+    )
+    labels: list[str] | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="The site's new tags: at most 50, each 1 to 500 characters.",
+    )
 
 
 class _Problems:

@@ -18,7 +18,7 @@ Ctx = Info[Context, None]
 WRITE = Cost(lambda level, ask: Charge(1))  # one POST or PATCH, never retried
 
 
-@strawberry.type
+@strawberry.type(description="What `createLocation` answers.")
 class CreateLocationPayload:
     id: strawberry.ID = strawberry.field(description="The new location's ChargEye id.")
 
@@ -30,9 +30,9 @@ class CreateLocationPayload:
         return await Location.load(info, str(self.id))
 
 
-@strawberry.type
+@strawberry.type(description="What `updateLocation` answers.")
 class UpdateLocationPayload:
-    id: strawberry.ID
+    id: strawberry.ID = strawberry.field(description="The changed location's ChargEye id.")
 
     @strawberry.field(
         description="The location as the upstream now returns it.",
@@ -42,7 +42,12 @@ class UpdateLocationPayload:
         return await Location.load(info, str(self.id))
 
 
-@strawberry.type
+@strawberry.type(
+    description=(
+        "Writes to the caller's locations. Payloads are nullable, so an earlier mutation's "
+        "result still arrives when a later one in the same document fails."
+    )
+)
 class Mutation:
     """Payloads are nullable: when a later mutation of the same document fails, the
     result of an earlier one (a new location's id) still reaches the client."""
@@ -54,7 +59,10 @@ class Mutation:
     async def create_location(
         self,
         info: Ctx,
-        input: CreateLocationInput,
+        input: Annotated[
+            CreateLocationInput,
+            strawberry.argument(description="The new site's fields; all are checked first."),
+        ],
         idempotency_key: Annotated[
             str | None,
             strawberry.argument(
@@ -80,7 +88,15 @@ class Mutation:
         metadata=priced(WRITE),
     )
     async def update_location(
-        self, info: Ctx, id: strawberry.ID, input: UpdateLocationInput
+        self,
+        info: Ctx,
+        id: Annotated[
+            strawberry.ID, strawberry.argument(description="The location's ChargEye id.")
+        ],
+        input: Annotated[
+            UpdateLocationInput,
+            strawberry.argument(description="The fields to change; give at least one."),
+        ],
     ) -> UpdateLocationPayload | None:
         if not str(id).strip():
             raise BadUserInput("`id` must not be empty.", field="id")

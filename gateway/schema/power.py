@@ -35,7 +35,10 @@ class LocationPower:
             session_count=row.session_count,
         )
 
-    @strawberry.field(metadata=priced(LOCATION_BY_ID))
+    @strawberry.field(
+        description="The site these figures are for; null if unknown or hidden.",
+        metadata=priced(LOCATION_BY_ID),
+    )
     async def location(
         self, info: Ctx
     ) -> Annotated[Location, strawberry.lazy("gateway.schema.location")] | None:
@@ -51,26 +54,35 @@ def _each_location(level: Level, ask: Ask) -> Level:
 
 @strawberry.type(description="Power in use right now: the total and per location.")
 class NetworkPower:
-    total_power_kw: float
-    session_count: int
-    locations: list[LocationPower] = strawberry.field(metadata=priced(Cost(below=_each_location)))
+    total_power_kw: float = strawberry.field(
+        description="Output power in use across the chosen locations now, kW."
+    )
+    session_count: int = strawberry.field(
+        description="Sessions running across the chosen locations now."
+    )
+    locations: list[LocationPower] = strawberry.field(
+        description="The figures of each location, as the upstream lists them.",
+        metadata=priced(Cost(below=_each_location)),
+    )
 
 
 @strawberry.type(description="How many EVSEs are in one status.")
 class EvseStatusCount:
-    status: EvseStatus
-    count: int
+    status: EvseStatus = strawberry.field(description="The live status counted.")
+    count: int = strawberry.field(description="How many EVSEs are in it.")
 
 
 @strawberry.type(description="The dashboard header for a network or a set of locations.")
 class NetworkSummary:
-    location_count: int
-    station_count: int
-    evse_count: int
+    location_count: int = strawberry.field(
+        description="Locations counted: the chosen ones, or all visible."
+    )
+    station_count: int = strawberry.field(description="Stations at those locations.")
+    evse_count: int = strawberry.field(description="EVSEs at those stations.")
     evses_by_status: list[EvseStatusCount] = strawberry.field(
         description="Every status with at least one EVSE, most common first."
     )
-    faulted_evse_count: int
+    faulted_evse_count: int = strawberry.field(description="EVSEs in the FAULTED status.")
     active_sessions: int = strawberry.field(
         description="EVSEs with a session that has not ended (from network status)."
     )

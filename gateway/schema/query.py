@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 from strawberry.types import Info
 
@@ -9,7 +11,7 @@ from gateway.context import Context
 from gateway.errors import NotFound
 from gateway.loaders.queries import location_uids
 from gateway.paging import slice_list
-from gateway.schema.connection import connection
+from gateway.schema.connection import After, First, connection
 from gateway.schema.costs import (
     Ask,
     Charge,
@@ -99,7 +101,20 @@ def _just_one(level: Level, ask: Ask) -> Level:
     return Level()
 
 
-@strawberry.type
+LocationIds = Annotated[
+    list[strawberry.ID] | None,
+    strawberry.argument(
+        description="Only these locations (at most 100); every visible location if omitted."
+    ),
+]
+
+
+@strawberry.type(
+    description=(
+        "Reads of the caller's charging network. Every root field is nullable, so one that "
+        "fails leaves the others' answers intact."
+    )
+)
 class Query:
     """Every root field is nullable: one that fails must not take the others with it."""
 
@@ -107,19 +122,28 @@ class Query:
         description="One location by its ChargEye id; null if unknown or hidden.",
         metadata=priced(Cost(_one_call, _just_one)),
     )
-    async def location(self, info: Ctx, id: strawberry.ID) -> Location | None:
+    async def location(
+        self,
+        info: Ctx,
+        id: Annotated[
+            strawberry.ID, strawberry.argument(description="The location's `id` (locationUid).")
+        ],
+    ) -> Location | None:
         return await Location.load(info, str(id))
 
     @strawberry.field(
-        description="The caller's locations, paged by the gateway.",
+        description="The caller's locations: one GET /locations, filtered and paged here.",
         metadata=priced(Cost(_all_locations, _location_page)),
     )
     async def locations(
         self,
         info: Ctx,
-        first: int = 50,
-        after: str | None = None,
-        filter: LocationFilter | None = None,
+        first: First = 50,
+        after: After = None,
+        filter: Annotated[
+            LocationFilter | None,
+            strawberry.argument(description="Narrow the list; applied by the gateway."),
+        ] = None,
     ) -> LocationConnection | None:
         context = info.context
         size = context.page_size(first)
@@ -135,7 +159,11 @@ class Query:
         description="One station by its stationId; null if unknown or hidden.",
         metadata=priced(Cost(_locate_one, _just_one)),
     )
-    async def station(self, info: Ctx, id: strawberry.ID) -> Station | None:
+    async def station(
+        self,
+        info: Ctx,
+        id: Annotated[strawberry.ID, strawberry.argument(description="The station's `stationId`.")],
+    ) -> Station | None:
         try:
             return Station.from_live(await info.context.loaders.stations.live(str(id)))
         except NotFound:
@@ -146,7 +174,15 @@ class Query:
         metadata=priced(Cost(_locate_one, _just_one)),
     )
     async def evse(
-        self, info: Ctx, station_id: strawberry.ID, evse_id: strawberry.ID
+        self,
+        info: Ctx,
+        station_id: Annotated[
+            strawberry.ID, strawberry.argument(description="The station the EVSE belongs to.")
+        ],
+        evse_id: Annotated[
+            strawberry.ID,
+            strawberry.argument(description="The EVSE's id within that station (connectorId)."),
+        ],
     ) -> Evse | None:
         try:
             return await Evse.load(info, str(station_id), str(evse_id))
@@ -154,15 +190,18 @@ class Query:
             return None
 
     @strawberry.field(
-        description="Sessions across the network, newest first.",
+        description="Sessions across the network (its transactions view), newest first.",
         metadata=priced(Cost(_list, _network_rows)),
     )
     async def transactions(
         self,
         info: Ctx,
-        first: int = 50,
-        after: str | None = None,
-        filter: TransactionFilter | None = None,
+        first: First = 50,
+        after: After = None,
+        filter: Annotated[
+            TransactionFilter | None,
+            strawberry.argument(description="Narrow the sessions; every condition must hold."),
+        ] = None,
     ) -> TransactionConnection | None:
         query = TransactionFilter.transactions(filter)
         return await NETWORK_TRANSACTIONS.page(info, query, first, after)
@@ -174,9 +213,12 @@ class Query:
     async def problematic_sessions(
         self,
         info: Ctx,
-        first: int = 50,
-        after: str | None = None,
-        filter: SessionFilter | None = None,
+        first: First = 50,
+        after: After = None,
+        filter: Annotated[
+            SessionFilter | None,
+            strawberry.argument(description="Narrow the sessions; every condition must hold."),
+        ] = None,
     ) -> ProblematicSessionConnection | None:
         return await PROBLEMATIC_SESSIONS.page(info, SessionFilter.query(filter), first, after)
 
@@ -187,9 +229,12 @@ class Query:
     async def hardware_errors(
         self,
         info: Ctx,
-        first: int = 50,
-        after: str | None = None,
-        filter: HardwareErrorFilter | None = None,
+        first: First = 50,
+        after: After = None,
+        filter: Annotated[
+            HardwareErrorFilter | None,
+            strawberry.argument(description="Narrow the errors; every condition must hold."),
+        ] = None,
     ) -> HardwareErrorConnection | None:
         query = (filter or HardwareErrorFilter()).query()
         return await HARDWARE_ERRORS.page(info, query, first, after)
@@ -199,16 +244,16 @@ class Query:
         metadata=priced(Cost(_one_call, _chosen_locations)),
     )
     async def network_power(
-        self, info: Ctx, location_ids: list[strawberry.ID] | None = None
+        self, info: Ctx, location_ids: LocationIds = None
     ) -> NetworkPower | None:
         return await network_power(info, location_uids(location_ids))
 
     @strawberry.field(
-        description="The dashboard header: stations, EVSEs per status, sessions, power.",
+        description="The dashboard header, counted from the network status view.",
         metadata=priced(Cost(_summary, _chosen_locations)),
     )
     async def network_summary(
-        self, info: Ctx, location_ids: list[strawberry.ID] | None = None
+        self, info: Ctx, location_ids: LocationIds = None
     ) -> NetworkSummary | None:
         return await network_summary(info, location_uids(location_ids))
 

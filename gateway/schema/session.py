@@ -26,14 +26,24 @@ Ctx = Info[Context, None]
 @strawberry.type(description="A charging session the upstream flags as problematic.")
 class ProblematicSession:
     alert: str | None = strawberry.field(description="What went wrong, as the upstream says it.")
-    status: TxStatus | None
-    start_time: datetime | None
-    end_time: datetime | None
-    ev_id: str | None
-    ev_identify: EvIdentify | None
-    ev_model: str | None
-    ev_name: str | None
-    schedule_id: str | None
+    status: TxStatus | None = strawberry.field(description="Phase of the session.")
+    start_time: datetime | None = strawberry.field(
+        description="When the session began (ISO 8601, UTC)."
+    )
+    end_time: datetime | None = strawberry.field(
+        description="When the session ended (ISO 8601, UTC); null while it runs."
+    )
+    ev_id: str | None = strawberry.field(
+        description="The upstream's id of the vehicle; null if unrecognised."
+    )
+    ev_identify: EvIdentify | None = strawberry.field(
+        description="How the upstream identified the vehicle; null if it did not."
+    )
+    ev_model: str | None = strawberry.field(description="Vehicle model, if known.")
+    ev_name: str | None = strawberry.field(description="Vehicle name, if known.")
+    schedule_id: str | None = strawberry.field(
+        description="Id of a charging schedule, presumably a depot one; null if none."
+    )
     location_uid: strawberry.Private[str | None]
     transaction_row: strawberry.Private[Transaction | None]
 
@@ -75,7 +85,10 @@ class ProblematicSession:
             return None
         return await self.transaction_row.find_evse(info)
 
-    @strawberry.field(metadata=priced(LOCATION_BY_ID))
+    @strawberry.field(
+        description="The site of the session; null if unknown or hidden.",
+        metadata=priced(LOCATION_BY_ID),
+    )
     async def location(
         self, info: Ctx
     ) -> Annotated[Location, strawberry.lazy("gateway.schema.location")] | None:

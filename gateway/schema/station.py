@@ -21,6 +21,7 @@ from strawberry.types import Info
 
 from gateway.context import Context
 from gateway.errors import NotFound
+from gateway.schema.connection import After, First
 from gateway.schema.costs import (
     FREE,
     LOCATION_BY_ID,
@@ -64,10 +65,18 @@ Ctx = Info[Context, None]
 
 @strawberry.type(description="How a station's site is classified.")
 class StationClassification:
-    access: Access | None
-    application_types: list[ApplicationType]
-    facilities: list[Facility]
-    parking_type: ParkingType | None
+    access: Access | None = strawberry.field(
+        description="Who may charge here, as classified in the inventory; null if unset."
+    )
+    application_types: list[ApplicationType] = strawberry.field(
+        description="What the site is used for; empty when unset."
+    )
+    facilities: list[Facility] = strawberry.field(
+        description="Facilities the site belongs to; empty when unset."
+    )
+    parking_type: ParkingType | None = strawberry.field(
+        description="Kind of parking place; null if unset."
+    )
 
     @classmethod
     def from_row(cls, row: ClassificationRow | None) -> StationClassification | None:
@@ -83,16 +92,28 @@ class StationClassification:
 
 @strawberry.type(description="Factory and order data of the charger hardware.")
 class ManufacturingInfo:
-    delivery_date: date | None
-    extra_orders: list[str]
-    order_number: str | None
-    partner_id: str | None
-    partner_name: str | None
-    product_id: str | None
-    product_name: str | None
-    serial_number: str | None
-    serial_number_status: str | None
-    stock: str | None
+    delivery_date: date | None = strawberry.field(
+        description="Day the unit was shipped from Kempower to the customer."
+    )
+    extra_orders: list[str] = strawberry.field(
+        description="Further order numbers for the unit (e.g. sub-orders); often empty."
+    )
+    order_number: str | None = strawberry.field(description="Kempower's order number.")
+    partner_id: str | None = strawberry.field(
+        description="Id of the customer that first bought the unit."
+    )
+    partner_name: str | None = strawberry.field(
+        description="Name of the customer that first bought the unit."
+    )
+    product_id: str | None = strawberry.field(
+        description="Kempower product code, e.g. C502P240ND4."
+    )
+    product_name: str | None = strawberry.field(description="Readable product name.")
+    serial_number: str | None = strawberry.field(description="Factory serial number.")
+    serial_number_status: str | None = strawberry.field(
+        description="State of the serial number in Kempower's inventory, e.g. Inventory."
+    )
+    stock: str | None = strawberry.field(description="Stock category, e.g. DEMO.")
 
     @classmethod
     def from_row(cls, row: ManufacturingInfoRow | None) -> ManufacturingInfo | None:
@@ -114,8 +135,8 @@ class ManufacturingInfo:
 
 @strawberry.type(description="The customer who owns a station.")
 class Customer:
-    id: str | None
-    name: str | None
+    id: str | None = strawberry.field(description="The customer's id in ChargEye.")
+    name: str | None = strawberry.field(description="The customer's name.")
 
     @classmethod
     def from_row(cls, row: CustomerRow | None) -> Customer | None:
@@ -196,9 +217,9 @@ def sourced(source: Source, *, below: Callable[[Level, Ask], Level] | None = Non
     return tagged(source) | priced(Cost(cost.charge, below))
 
 
-def either(read: str, returns: object) -> Any:
+def either(read: str, returns: object, *, description: str | None = None) -> Any:
     """A field in both rows: read from whichever is at hand (the inventory if neither)."""
-    return _sourced(Source.EITHER, read, returns)
+    return _sourced(Source.EITHER, read, returns, description=description)
 
 
 def live(
@@ -281,7 +302,7 @@ class Station:
         return read(self.live_row)
 
     # --- in both rows -----------------------------------------------------------------------
-    name = either("name", str | None)
+    name = either("name", str | None, description="Display name of the station.")
 
     # --- live (network status) ----------------------------------------------------------------
     access = live(
@@ -307,43 +328,87 @@ class Station:
         return [Evse.from_row(evse, station_id=live_row.station_id) for evse in live_row.evses]
 
     # --- inventory (GET /locations/{uid}/stations) --------------------------------------------
-    model = inventory("model", str | None)
-    vendor_name = inventory("vendor_name", str | None)
-    firmware_version = inventory("firmware_version", str | None)
+    model = inventory("model", str | None, description="Charger model name.")
+    vendor_name = inventory("vendor_name", str | None, description="Maker of the charger.")
+    firmware_version = inventory(
+        "firmware_version", str | None, description="Firmware the charger runs."
+    )
     max_power_kw = inventory(
         "max_power_kw",
         float | None,
         description="Highest total output across all connectors at once, kW.",
     )
-    operational_status = inventory("operational_status", StationOperationalStatus | None)
+    operational_status = inventory(
+        "operational_status",
+        StationOperationalStatus | None,
+        description="Service state set by the operator (not the live OCPP state).",
+    )
     classification = inventory(
         _converted("classification", StationClassification.from_row),
         StationClassification | None,
+        description="Access, use and parking classification of the site; null if unset.",
     )
     manufacturing_info = inventory(
-        _converted("manufacturing_info", ManufacturingInfo.from_row), ManufacturingInfo | None
+        _converted("manufacturing_info", ManufacturingInfo.from_row),
+        ManufacturingInfo | None,
+        description="Factory and order data of the hardware; null if the upstream has none.",
     )
-    customer = inventory(_converted("customer", Customer.from_row), Customer | None)
+    customer = inventory(
+        _converted("customer", Customer.from_row),
+        Customer | None,
+        description="The customer that owns the station; null if unknown.",
+    )
     customer_supplied_id = inventory(
         "customer_supplied_id", str | None, description="The customer's own id for the station."
     )
-    commissioning_required = inventory("commissioning_required", bool | None)
-    group_path = inventory("group_path", str | None)
-    license_id = inventory("license_id", str | None)
-    license_tenant_id = inventory("license_tenant_id", str | None)
-    notes = inventory("notes", str | None)
-    operator = inventory("operator", str | None)
+    commissioning_required = inventory(
+        "commissioning_required",
+        bool | None,
+        description="True while the station still has to be commissioned.",
+    )
+    group_path = inventory(
+        "group_path",
+        str | None,
+        description="Place in the customer's grouping tree (format set by the upstream).",
+    )
+    license_id = inventory(
+        "license_id", str | None, description="The licence that governs rights on the charger."
+    )
+    license_tenant_id = inventory(
+        "license_tenant_id", str | None, description="Tenant that provides the licence."
+    )
+    notes = inventory("notes", str | None, description="Free-text notes on the station.")
+    operator = inventory("operator", str | None, description="Who operates the station.")
     station_capabilities = inventory(
         "station_capabilities", str | None, description="Comma-separated capability names."
     )
-    labels = inventory(_labels, list[Label] | None)
-    tenant_id_cpo = inventory("tenant_id_cpo", str | None, name="tenantIdCPO")
-    tenant_id_emsp = inventory("tenant_id_emsp", str | None, name="tenantIdEMSP")
-    tenant_id_maintenance = inventory("tenant_id_maintenance", str | None)
-    tenant_ids = inventory(_tenant_ids, list[str] | None)
+    labels = inventory(
+        _labels, list[Label] | None, description="Tags on the station that the caller may see."
+    )
+    tenant_id_cpo = inventory(
+        "tenant_id_cpo",
+        str | None,
+        name="tenantIdCPO",
+        description="Tenant acting as charge-point operator.",
+    )
+    tenant_id_emsp = inventory(
+        "tenant_id_emsp",
+        str | None,
+        name="tenantIdEMSP",
+        description="Tenant acting as e-mobility service provider.",
+    )
+    tenant_id_maintenance = inventory(
+        "tenant_id_maintenance", str | None, description="Tenant responsible for maintenance."
+    )
+    tenant_ids = inventory(
+        _tenant_ids, list[str] | None, description="Every tenant allowed to read the station."
+    )
 
     # --- relations ----------------------------------------------------------------------------
-    @strawberry.field(metadata=tagged(Source.EITHER) | priced(LOCATION_BY_ID))
+    @strawberry.field(
+        description="The site the station belongs to; null if unassigned or hidden.",
+        metadata=tagged(Source.EITHER) | priced(LOCATION_BY_ID),
+    )
     async def location(
         self, info: Ctx
     ) -> Annotated[Location, strawberry.lazy("gateway.schema.location")] | None:
@@ -362,10 +427,14 @@ class Station:
     async def hardware_errors(
         self,
         info: Ctx,
-        first: int = 50,
-        after: str | None = None,
-        filter: Annotated[HardwareErrorFilter, strawberry.lazy("gateway.schema.hardware_error")]
-        | None = None,
+        first: First = 50,
+        after: After = None,
+        filter: Annotated[
+            Annotated[HardwareErrorFilter, strawberry.lazy("gateway.schema.hardware_error")] | None,
+            strawberry.argument(
+                description="Narrow the errors; `locationIds` is ignored (the station's own)."
+            ),
+        ] = None,
     ) -> (
         Annotated[HardwareErrorConnection, strawberry.lazy("gateway.schema.hardware_error")] | None
     ):

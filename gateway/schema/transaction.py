@@ -38,9 +38,15 @@ Ctx = Info[Context, None]
 
 @strawberry.type(description="The upstream's identification of the vehicle.")
 class EvIdentify:
-    display_name: str | None
-    clustering_timestamp: datetime | None
-    seq_no: int | None
+    display_name: str | None = strawberry.field(
+        description="Name shown for the identified vehicle, e.g. a model name."
+    )
+    clustering_timestamp: datetime | None = strawberry.field(
+        description="When the upstream clustered the vehicle (ISO 8601, UTC); undocumented."
+    )
+    seq_no: int | None = strawberry.field(
+        description="Sequence number of the identification; its meaning is not documented."
+    )
 
     @classmethod
     def from_row(cls, row: EvIdentifyRow | None) -> EvIdentify | None:
@@ -53,21 +59,49 @@ class EvIdentify:
         )
 
 
-@strawberry.type(description="One charging session, from plug-in or identification to unplug.")
+@strawberry.type(
+    description=(
+        "One charging session, from plug-in or identification to unplug. A field the "
+        "upstream view serving it lacks is null."
+    )
+)
 class Transaction:
-    tx_id: strawberry.ID
-    status: TxStatus | None
-    technical_fail_classification: TechnicalFailClassification | None = None
-    start_time: datetime | None = None
-    end_time: datetime | None = None
-    update_time: datetime | None = None
+    tx_id: strawberry.ID = strawberry.field(description="ChargEye's id of the session.")
+    status: TxStatus | None = strawberry.field(description="Phase of the session.")
+    technical_fail_classification: TechnicalFailClassification | None = strawberry.field(
+        default=None,
+        description="Verdict on how the session went; null while it runs or if the view lacks it.",
+    )
+    start_time: datetime | None = strawberry.field(
+        default=None,
+        description="Plug-in or identification, whichever came first (ISO 8601, UTC).",
+    )
+    end_time: datetime | None = strawberry.field(
+        default=None, description="When the cable was removed (ISO 8601, UTC); null while open."
+    )
+    update_time: datetime | None = strawberry.field(
+        default=None,
+        description="Last change to the record (ISO 8601, UTC); null in the network views.",
+    )
     power_kw: float | None = strawberry.field(default=None, description="Output power now, kW.")
-    charged_energy_kwh: float | None = None
+    charged_energy_kwh: float | None = strawberry.field(
+        default=None, description="Energy delivered to the vehicle, kWh; null in the network views."
+    )
     soc: float | None = strawberry.field(default=None, description="State of charge now, %.")
-    soc_start: float | None = None
-    power_limitation: str | None = None
-    ev_id: str | None = None
-    ev_identify: EvIdentify | None = None
+    soc_start: float | None = strawberry.field(
+        default=None, description="State of charge when the session began, %."
+    )
+    power_limitation: str | None = strawberry.field(
+        default=None,
+        description="What caps the power now, e.g. Charger, Grid, Queue, Shared or Vehicle.",
+    )
+    ev_id: str | None = strawberry.field(
+        default=None,
+        description="The upstream's id of the vehicle (network lists only); null if unrecognised.",
+    )
+    ev_identify: EvIdentify | None = strawberry.field(
+        default=None, description="How the upstream identified the vehicle; null if it did not."
+    )
     evse_id: str | None = strawberry.field(
         default=None, description="The upstream EVSE id, unique only within its station."
     )
