@@ -54,27 +54,45 @@ class Asset:
 # installed locally.
 ASSETS: tuple[Asset, ...] = (
     Asset(
-        "react", "18.3.1", "umd/react.production.min.js", JS,
+        "react",
+        "18.3.1",
+        "umd/react.production.min.js",
+        JS,
         "DGyLxAyjq0f9SPpVevD6IgztCFlnMF6oW/XQGmfe+IsZ8TqEiDrcHkMLKI6fiB/Z",
     ),
     Asset(
-        "react-dom", "18.3.1", "umd/react-dom.production.min.js", JS,
+        "react-dom",
+        "18.3.1",
+        "umd/react-dom.production.min.js",
+        JS,
         "gTGxhz21lVGYNMcdJOyq01Edg0jhn/c22nsx0kyqP0TxaV5WVdsSH1fSDUf5YJj1",
     ),
     Asset(
-        "graphiql", "3.9.0", "graphiql.min.js", JS,
+        "graphiql",
+        "3.9.0",
+        "graphiql.min.js",
+        JS,
         "8NGfVj4CVlqHajlZj+bPJT4thxPMHMJYn7DWK2CvtopLd02E7qsPHazniBYvVjOO",
     ),
     Asset(
-        "graphiql", "3.9.0", "graphiql.min.css", CSS,
+        "graphiql",
+        "3.9.0",
+        "graphiql.min.css",
+        CSS,
         "QMux00XgRtwRLSYIY3kw2rj1ovk5AuuliAchk+HSQbqdbGFnz9GYuqIlOqxhwCE2",
     ),
     Asset(
-        "@graphiql/plugin-explorer", "3.2.6", "dist/index.umd.js", JS,
+        "@graphiql/plugin-explorer",
+        "3.2.6",
+        "dist/index.umd.js",
+        JS,
         "5p6hGdlOTvUy6Wf0GauxCz+xM9YB/YYvcGG+bf9msr2eyd+KVIxgRkepHgUijedJ",
     ),
     Asset(
-        "@graphiql/plugin-explorer", "3.2.6", "dist/style.css", CSS,
+        "@graphiql/plugin-explorer",
+        "3.2.6",
+        "dist/style.css",
+        CSS,
         "YN9MumWidbWKuNj8VfH5ggrFvm9YqAoIOMnKYpeGL3dr7Eg1qnQ+SAqSthdNZCjz",
     ),
 )

@@ -38,6 +38,12 @@ class RequestLoader(DataLoader[K, V], Generic[K, V]):
         self._scope = scope
         super().__init__(cast(Any, self._settled), max_batch_size=max_batch_size)
 
+    def prefetch(self, key: K) -> None:
+        """Ask for `key` now, before the field that needs it runs: its call then overlaps
+        the calls it would otherwise wait behind. A failure stays for that field to see."""
+        future = self.load(key)
+        future.add_done_callback(_seen)
+
     def asked(self, key: K) -> bool:
         """Whether this request has asked for `key` already (answered or not)."""
         return self.get_cache_key(key) in self._cache
@@ -49,6 +55,12 @@ class RequestLoader(DataLoader[K, V], Generic[K, V]):
             return await self._scope.run(_gathered(self._batch, keys))
         except Exception as failure:  # handed to every waiting field
             return [failure] * len(keys)
+
+
+def _seen(future: Any) -> None:
+    # Read the failure of a future nobody may await, so asyncio does not log it as lost.
+    if not future.cancelled():
+        future.exception()
 
 
 async def _gathered(batch: Batch[K, V], keys: list[K]) -> Sequence[V | Exception]:

@@ -47,6 +47,14 @@ class NetworkStatusLoaders:
             self.by_location.prime(row.id, row)
         return rows
 
+    def prefetch(self, uid: str) -> None:
+        if contract.possible_id(uid):  # else its field finds nothing, without a call
+            self.by_location.prefetch(uid)
+
+    def prefetch_whole_network(self) -> None:
+        """Start the whole-network walk now; later per-location batches share it."""
+        self._whole.prefetch(WHOLE_NETWORK)
+
     async def _load_whole(self, keys: list[str]) -> list[tuple[NetworkLocationStatus, ...]]:
         rows = await self._walk(None)
         self._caller.shape.learn_locations(len(rows))

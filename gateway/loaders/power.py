@@ -31,6 +31,13 @@ class PowerLoaders:
         """
         return self._sets.load(WHOLE_NETWORK if uids is None else tuple(sorted(set(uids))))
 
+    def prefetch(self, uid: str | None) -> None:
+        """Start the call for one location's power (None: the whole network's) now."""
+        if uid is None:
+            self._sets.prefetch(WHOLE_NETWORK)
+        elif contract.possible_id(uid):
+            self._by_location.prefetch(uid)
+
     def at(self, uid: str) -> Awaitable[LocationPower]:
         """One location's power; sibling locations share a call."""
         return self._by_location.load(uid)

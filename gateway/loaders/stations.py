@@ -91,6 +91,10 @@ class StationLoaders:
         """A location's station inventory: one call per distinct location, run at once."""
         return await self._inventory_at.load(location_uid)
 
+    def prefetch_inventory_at(self, location_uid: str) -> None:
+        if contract.possible_id(location_uid):
+            self._inventory_at.prefetch(location_uid)
+
     async def inventory(self, station_id: str) -> LocationChargingStation:
         return await self._inventory.load(station_id)
 

@@ -42,6 +42,21 @@ class PlanInfo:
 
     context: Any
     selected_names: frozenset[str]
+    field: FieldPlan
+
+    def selected_under(self, path: tuple[str, ...]) -> frozenset[str]:
+        """Names selected at `path` below this field, read off the plan."""
+        level = [self.field]
+        for name in path:
+            level = [child for f in level for child in _children(f) if child.name == name]
+        return frozenset(child.name for f in level for child in _children(f))
+
+
+def _children(field: FieldPlan) -> list[FieldPlan]:
+    shape = field.shape
+    while isinstance(shape, ListOf):
+        shape = shape.item
+    return shape.fields if isinstance(shape, Object) else []
 
 
 class Execution:
@@ -80,7 +95,7 @@ class Execution:
     def info_of(self, field: FieldPlan) -> PlanInfo:
         info = self._infos.get(id(field))
         if info is None:
-            info = self._infos[id(field)] = PlanInfo(self.context, field.selected)
+            info = self._infos[id(field)] = PlanInfo(self.context, field.selected, field)
         return info
 
     # --- running ------------------------------------------------------------------------

@@ -28,7 +28,7 @@ from gateway.schema.costs import (
 )
 from gateway.schema.enums import EvseStatus
 from gateway.schema.federation import entity_key
-from gateway.schema.selection import selected_names
+from gateway.schema.selection import selected_names, selected_under
 from gateway.upstream.models import Label as LabelRow
 from gateway.upstream.models import LocationRow
 from gateway.upstream.models import PositionEstimate as PositionEstimateRow
@@ -43,6 +43,32 @@ if TYPE_CHECKING:
     from gateway.schema.transaction import TransactionConnection
 
 Ctx = Info[Context, None]
+
+
+def prefetch_relations(info: Ctx, uid: str | None, *path: str) -> None:
+    """Start now the calls that the relations selected at `path` will make for location
+    `uid` (None: every location, through the whole-network views).
+
+    They then overlap the call that finds or lists the location instead of waiting behind
+    it. Each is the very call the relation's resolver makes, cached for the request, so
+    nothing is fetched twice and the cost estimate already counts it.
+    """
+    from gateway.schema.station import STATION_SOURCES
+
+    names = selected_under(info, *path)
+    loaders = info.context.loaders
+    stations_from_status = "stations" in names and not STATION_SOURCES.only_inventory(
+        selected_under(info, *path, "stations")
+    )
+    if "evses" in names or stations_from_status:
+        if uid is None:
+            loaders.network_status.prefetch_whole_network()
+        else:
+            loaders.network_status.prefetch(uid)
+    elif "stations" in names and uid is not None:
+        loaders.stations.prefetch_inventory_at(uid)
+    if "currentPower" in names:
+        loaders.power.prefetch(uid)
 
 
 # --- what the relations of a location cost upstream (see gateway/schema/costs.py) ---------

@@ -31,7 +31,7 @@ from gateway.schema.hardware_error import (
     HardwareErrorConnection,
     HardwareErrorFilter,
 )
-from gateway.schema.location import Location, LocationConnection
+from gateway.schema.location import Location, LocationConnection, prefetch_relations
 from gateway.schema.location_filter import LocationFilter
 from gateway.schema.power import NetworkPower, NetworkSummary, network_power, network_summary
 from gateway.schema.session import PROBLEMATIC_SESSIONS, ProblematicSessionConnection
@@ -129,6 +129,7 @@ class Query:
             strawberry.ID, strawberry.argument(description="The location's `id` (locationUid).")
         ],
     ) -> Location | None:
+        prefetch_relations(info, str(id))
         return await Location.load(info, str(id))
 
     @strawberry.field(
@@ -150,6 +151,12 @@ class Query:
         filter = LocationFilter.checked(filter)
         codec = context.cursors("locations", LocationFilter.key(filter))
         start = codec.decode(after)
+        known = context.loaders.shape.locations
+        if filter is None and after is None and known is not None and known <= size:
+            # This page will hold every location: the whole-network views serve its
+            # relations in as many pages as the page's own ids would, without waiting.
+            prefetch_relations(info, None, "nodes")
+            prefetch_relations(info, None, "edges", "node")
         rows = await context.loaders.locations.all()
         matching = [row for row in rows if filter is None or filter.matches(row)]
         page = slice_list(matching, start, size, key=_location_key)
