@@ -7,8 +7,10 @@ answers), `/readyz` (it can serve), `/metrics` (Prometheus). Every request passe
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 from typing import TypedDict
 
 from cross_web import AsyncHTTPRequestAdapter
@@ -16,17 +18,29 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
+from starlette.routing import Route, WebSocketRoute
+from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
+from strawberry.exceptions import ConnectionRejectionError
 from strawberry.http import GraphQLRequestData
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types import ExecutionResult
+from strawberry.types.unset import UNSET, UnsetType
 
 from gateway.config import Settings
-from gateway.context import Context
-from gateway.http.auth import bearer_token
+from gateway.context import Context, limits_of
+from gateway.http.auth import bearer_of, bearer_token
+from gateway.http.live_socket import (
+    LiveSocketHandler,
+    TextWebSocketAdapter,
+    payload_authorization,
+)
 from gateway.http.middleware import http_middleware
 from gateway.http.view import ConformantGraphQL
 from gateway.idempotency import IdempotencyStore, MemoryIdempotencyStore
+from gateway.live import LiveHub, LiveLimits
+from gateway.live.policy import PollPolicy
+from gateway.loaders import Loaders
 from gateway.loaders.shape import ShapeBook
 from gateway.ops.health import Readiness, healthz
 from gateway.ops.metrics import Metrics
@@ -43,17 +57,43 @@ class AppState(TypedDict):
     upstream: UpstreamClient
     shapes: ShapeBook
     idempotency: IdempotencyStore
+    live: LiveHub
 
 
 class GatewayGraphQL(ConformantGraphQL[Context, None]):
-    """The GraphQL endpoint; each request gets its own context and loaders."""
+    """The GraphQL endpoint; each request gets its own context and loaders, and so does
+    each operation on a WebSocket (graphql-transport-ws, for subscriptions)."""
+
+    graphql_transport_ws_handler_class = LiveSocketHandler
+    websocket_adapter_class = TextWebSocketAdapter  # type: ignore[assignment]
 
     def __init__(self, settings: Settings, metrics: Metrics) -> None:
         super().__init__(
-            build_schema(settings), graphql_ide="graphiql" if settings.graphiql else None
+            build_schema(settings),
+            graphql_ide="graphiql" if settings.graphiql else None,
+            # The legacy `graphql-ws` protocol is not offered: its handler shares one
+            # context (and its loaders) across every operation of a connection.
+            subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
+            connection_init_wait_timeout=timedelta(seconds=settings.live_connection_init_timeout_s),
+            max_subscriptions_per_connection=settings.live_max_subscriptions_per_connection,
         )
         self.settings = settings
         self.metrics = metrics
+        self.live_connections = 0
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "websocket":
+            await super().__call__(scope, receive, send)
+            return
+        if self.live_connections >= self.settings.live_max_connections:
+            # Refused before the upgrade is accepted: the client sees HTTP 403.
+            await WebSocket(scope, receive, send).close(code=1013, reason="Try again later")
+            return
+        self.live_connections += 1
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            self.live_connections -= 1
 
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket
@@ -67,11 +107,22 @@ class GatewayGraphQL(ConformantGraphQL[Context, None]):
             self.settings,
             upstream,
             token,
-            shape=request.state.shapes.of(token),
             idempotency=request.state.idempotency,
             report_cost=request.headers.get("x-gateway-cost") == "1",
             on_batch=self.metrics.batch_size.observe,
+            live=request.state.live if isinstance(request, WebSocket) else None,
+            shape_of=request.state.shapes.of,
         )
+
+    async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
+        """`connection_init`: the payload's token, else the upgrade's; none: close 4403."""
+        given = payload_authorization(context.connection_params)
+        token = bearer_of(given) if given is not None else context.loaders.caller.bearer
+        if token is None:
+            raise ConnectionRejectionError({"reason": "A bearer token is required."})
+        context.renew(token)
+        acknowledged: UnsetType = UNSET  # connection_ack with no payload
+        return acknowledged
 
     async def execute_single(
         self,
@@ -116,6 +167,27 @@ def _note_result(record: RequestRecord, operation: str | None, result: Execution
         record.outcome = "ok"
 
 
+def live_hub(settings: Settings, upstream: UpstreamClient, shapes: ShapeBook) -> LiveHub:
+    """The live layer: its polls read through loaders, as requests do."""
+    limits = limits_of(settings)
+
+    def loaders_for(token: str) -> Loaders:
+        deadline = time.monotonic() + settings.request_deadline_s
+        return Loaders(upstream, token, deadline, limits=limits, shape=shapes.of(token))
+
+    return LiveHub(
+        loaders_for,
+        LiveLimits(
+            status_interval_s=settings.live_status_interval_s,
+            power_interval_s=settings.live_power_interval_s,
+            errors_interval_s=settings.live_errors_interval_s,
+            max_subscriptions_per_credential=settings.live_max_subscriptions_per_credential,
+            max_pending_events=settings.live_max_pending_events,
+        ),
+        PollPolicy(max_backoff_s=settings.live_max_backoff_s),
+    )
+
+
 def create_app(settings: Settings, *, tracing: Tracing | None = None) -> Starlette:
     """Build the gateway; the lifespan opens the pooled upstream client and closes it.
 
@@ -149,11 +221,18 @@ def create_app(settings: Settings, *, tracing: Tracing | None = None) -> Starlet
                 observers=observers,
             )
             app.state.upstream_client = upstream
-            yield {
-                "upstream": upstream,
-                "shapes": ShapeBook(),
-                "idempotency": MemoryIdempotencyStore(window_s=settings.idempotency_window_s),
-            }
+            shapes = ShapeBook()
+            live = live_hub(settings, upstream, shapes)
+            app.state.live = live
+            try:
+                yield {
+                    "upstream": upstream,
+                    "shapes": shapes,
+                    "idempotency": MemoryIdempotencyStore(window_s=settings.idempotency_window_s),
+                    "live": live,
+                }
+            finally:
+                live.close()
 
     def upstream_of_app() -> UpstreamClient:
         client: UpstreamClient = app.state.upstream_client
@@ -166,6 +245,7 @@ def create_app(settings: Settings, *, tracing: Tracing | None = None) -> Starlet
         return Response(body, media_type=media_type)
 
     graphql = GatewayGraphQL(settings, metrics)
+    LiveSocketHandler.keepalive_s = settings.live_keepalive_s
     readiness = Readiness(upstream_of_app)
     app = Starlette(
         middleware=[
@@ -174,6 +254,7 @@ def create_app(settings: Settings, *, tracing: Tracing | None = None) -> Starlet
         ],
         routes=[
             Route("/graphql", graphql),
+            WebSocketRoute("/graphql", graphql),
             Route("/healthz", healthz, methods=["GET"]),
             Route("/readyz", readiness.answer, methods=["GET"]),
             Route("/metrics", metrics_route, methods=["GET"]),

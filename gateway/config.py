@@ -81,6 +81,16 @@ class Settings:
     # Lets browsers send cookies cross-origin. The gateway reads none (the token comes from
     # `Authorization` only), so this is for a fronting proxy that does; never with "*".
     cors_allow_credentials: bool = False
+    live_status_interval_s: float = 5.0  # subscriptions: seconds between network status polls
+    live_power_interval_s: float = 10.0  # subscriptions: seconds between power polls
+    live_errors_interval_s: float = 15.0  # subscriptions: seconds between hardware error polls
+    live_max_backoff_s: float = 120.0  # longest pause of a live poll after failures
+    live_max_connections: int = 1000  # open WebSocket connections at once
+    live_max_subscriptions_per_connection: int = 50  # operations at once on one WebSocket
+    live_max_subscriptions_per_credential: int = 500  # live subscriptions of one token
+    live_max_pending_events: int = 1000  # per subscriber (coalesced per EVSE or location)
+    live_connection_init_timeout_s: float = 10.0  # wait for `connection_init` after upgrade
+    live_keepalive_s: float = 15.0  # graphql-transport-ws pings to each connection (0: none)
 
     def as_env(self) -> dict[str, str]:
         """Every setting as a `GATEWAY_*` variable: how worker processes receive them."""
