@@ -88,6 +88,16 @@ class LiveGateway:
 
         await asyncio.wait_for(reached(), WAIT_S)
 
+    async def until_subscriptions(self, count: int) -> None:
+        """Until `count` subscriptions have joined, and their cohorts have polled."""
+
+        async def reached() -> None:
+            while self.live.subscription_count != count:  # noqa: ASYNC110 (as above)
+                await asyncio.sleep(0.01)
+            await self.settle()
+
+        await asyncio.wait_for(reached(), WAIT_S)
+
     @asynccontextmanager
     async def session(
         self, token: str | None, *, in_header: bool = False
