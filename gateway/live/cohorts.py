@@ -139,7 +139,6 @@ class Cohort(Generic[S, T]):
             try:
                 await self._poll()
             except Unauthenticated as error:
-                self._release(waiting)
                 self._on_poll(self.key.resource, False)
                 self._task = None  # ending from inside: nothing to cancel
                 self._on_unauthenticated(self.key.credential, error)
@@ -154,7 +153,8 @@ class Cohort(Generic[S, T]):
                 failures = 0
                 pause = self._policy.pause(self._feed.interval_s)
                 self._on_poll(self.key.resource, True)
-            self._release(waiting)
+            finally:
+                self._release(waiting)  # also when cancelled: nobody waits for ever
 
     async def _poll(self) -> None:
         subscribers = list(self.subscribers.items())
