@@ -35,3 +35,20 @@ def wire_name(enum_name: str | None) -> str | None:
     if enum_name is None:
         return None
     return "".join(part.capitalize() for part in enum_name.split("_"))
+
+
+def power(emulator: RunningEmulator, tenant: str) -> dict[str, tuple[float, int]]:
+    """locationUid -> (kW in use, sessions) of every location `tenant` may see."""
+    return {
+        row.location_uid: (row.current_power_kw, row.session_count)
+        for row in emulator.state.network.currently_used_power(tenant)
+    }
+
+
+def error_ids(emulator: RunningEmulator, tenant: str) -> list[str]:
+    """Alert ids of the hardware errors `tenant` may see, newest first."""
+    return [e.alert_id for e in emulator.state.network.visible_hardware_errors(tenant)]
+
+
+def visible_locations(emulator: RunningEmulator, tenant: str) -> set[str]:
+    return {location.uid for location in emulator.state.network.visible_locations(tenant)}

@@ -1,0 +1,87 @@
+"""Two tenants never see each other's EVSEs, locations or errors; the live limits hold."""
+
+from __future__ import annotations
+
+from contextlib import AsyncExitStack
+
+import pytest
+from gql.transport.exceptions import TransportConnectionFailed, TransportQueryError
+
+from tests.live.conftest import Events, LiveGateway, live_gateway
+from tests.live.oracle import evse_states, visible_locations
+from tests.support import RunningEmulator
+
+INITIAL = (
+    "subscription { evseStatusChanges(includeInitial: true) "
+    "{ locationId evse { stationId evseId station { stationId } } } }"
+)
+POWER = "subscription { locationPower { locationId } }"
+
+
+async def test_tenants_see_only_their_own_network(gateway: LiveGateway) -> None:
+    emulator = gateway.emulator
+    seen: dict[str, set[tuple[str, str]]] = {}
+    async with AsyncExitStack() as stack:
+        for tenant, token in (
+            (emulator.tenant_a, emulator.token_a),
+            (emulator.tenant_b, emulator.token_b),
+        ):
+            session = await stack.enter_async_context(gateway.session(token))
+            states = evse_states(emulator, tenant)
+            events = await Events(session, INITIAL).until(len(states))
+            seen[tenant] = {
+                (
+                    e["evseStatusChanges"]["evse"]["stationId"],
+                    e["evseStatusChanges"]["evse"]["evseId"],
+                )
+                for e in events
+            }
+            assert seen[tenant] == set(states)
+            locations = {e["evseStatusChanges"]["locationId"] for e in events}
+            assert locations <= visible_locations(emulator, tenant)
+    only_a = set(evse_states(emulator, emulator.tenant_a)) - set(
+        evse_states(emulator, emulator.tenant_b)
+    )
+    assert only_a, "the seed gives tenant A EVSEs that B may not see"
+    assert not only_a & seen[emulator.tenant_b]
+
+
+async def test_subscriptions_per_credential_are_bounded(emulator: RunningEmulator) -> None:
+    async with (
+        live_gateway(emulator, live_max_subscriptions_per_credential=2) as gateway,
+        gateway.session(emulator.token_a) as session,
+    ):
+        first, second = Events(session, POWER), Events(session, POWER)
+        await gateway.until_subscriptions(2)
+        third = Events(session, POWER)
+        error = await third.ended()
+        assert isinstance(error, TransportQueryError) and error.errors
+        assert error.errors[0]["extensions"]["code"] == "TOO_MANY_SUBSCRIPTIONS"
+        async with gateway.session(emulator.token_b) as other:  # another credential may
+            await Events(other, POWER).until(0)
+            await gateway.until_subscriptions(3)
+        await first.stop()
+        await second.stop()
+
+
+async def test_subscriptions_per_connection_are_bounded(emulator: RunningEmulator) -> None:
+    async with (
+        live_gateway(emulator, live_max_subscriptions_per_connection=1) as gateway,
+        gateway.session(emulator.token_a) as session,
+    ):
+        first = Events(session, POWER)
+        await gateway.until_subscriptions(1)
+        error = await Events(session, POWER).ended()
+        assert isinstance(error, TransportQueryError)
+        assert "limit" in str(error).lower()
+        await first.stop()
+
+
+async def test_live_connections_are_bounded(emulator: RunningEmulator) -> None:
+    async with (
+        live_gateway(emulator, live_max_connections=1) as gateway,
+        gateway.session(emulator.token_a),
+    ):
+        with pytest.raises(TransportConnectionFailed):
+            async with gateway.session(emulator.token_a):
+                pass
