@@ -23,7 +23,11 @@ from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.http import GraphQLRequestData
-from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
+from strawberry.subscriptions import (
+    GRAPHQL_SSE_PROTOCOL,
+    GRAPHQL_TRANSPORT_WS_PROTOCOL,
+    MULTIPART_SUBSCRIPTION_PROTOCOL,
+)
 from strawberry.types import ExecutionResult
 from strawberry.types.unset import UNSET, UnsetType
 
@@ -72,8 +76,13 @@ class GatewayGraphQL(ConformantGraphQL[Context, None]):
             build_schema(settings),
             graphql_ide="graphiql" if settings.graphiql else None,
             # The legacy `graphql-ws` protocol is not offered: its handler shares one
-            # context (and its loaders) across every operation of a connection.
-            subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
+            # context (and its loaders) across every operation of a connection. Over
+            # HTTP: multipart subscriptions (Apollo's) and graphql-sse.
+            subscription_protocols=(
+                GRAPHQL_TRANSPORT_WS_PROTOCOL,
+                MULTIPART_SUBSCRIPTION_PROTOCOL,
+                GRAPHQL_SSE_PROTOCOL,
+            ),
             connection_init_wait_timeout=timedelta(seconds=settings.live_connection_init_timeout_s),
             max_subscriptions_per_connection=settings.live_max_subscriptions_per_connection,
         )
@@ -110,7 +119,7 @@ class GatewayGraphQL(ConformantGraphQL[Context, None]):
             idempotency=request.state.idempotency,
             report_cost=request.headers.get("x-gateway-cost") == "1",
             on_batch=self.metrics.batch_size.observe,
-            live=request.state.live if isinstance(request, WebSocket) else None,
+            live=request.state.live,
             shape_of=request.state.shapes.of,
         )
 

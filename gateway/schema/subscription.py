@@ -139,15 +139,19 @@ def summary_of(counts: SummaryCounts, scope: LocationUids) -> NetworkSummary:
 def _live(info: Ctx) -> tuple[Context, str]:
     context = info.context
     if context.live is None:
-        raise Unauthenticated("Subscriptions are served over WebSocket (graphql-transport-ws).")
+        raise Unauthenticated("Subscriptions need the gateway's live layer.")
     return context, context.loaders.token
 
 
 async def _events(info: Ctx, subscriber: Subscriber[E]) -> AsyncGenerator[E, None]:
     """The subscriber's events, each to be resolved through fresh loaders."""
-    async for event in subscriber.events():
-        info.context.renew()
-        yield event
+    try:
+        async for event in subscriber.events():
+            info.context.renew()
+            yield event
+    finally:
+        subscriber.close()  # the client left (or the stream failed): leave the cohort
+        info.context.loaders.close()
 
 
 @strawberry.type

@@ -1,5 +1,6 @@
-"""graphql-ws (Node), the WebSocket client most frontends use, subscribing through the
-gateway: initial state, a change after the clock steps, and a refusal without a token."""
+"""Node clients subscribing through the gateway: graphql-ws (graphql-transport-ws, the
+WebSocket client most frontends use) and graphql-sse (server-sent events over HTTP):
+initial state, a change after the clock steps, and a refusal without a token."""
 
 from __future__ import annotations
 
@@ -7,7 +8,8 @@ import asyncio
 import json
 import subprocess
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 from tests.http.audit import ROOT, node
@@ -15,6 +17,7 @@ from tests.live.conftest import WAIT_S, LiveGateway
 from tests.live.oracle import evse_states
 
 SCRIPT = ROOT / "tests" / "js" / "live.mjs"
+SSE_SCRIPT = ROOT / "tests" / "js" / "sse.mjs"
 CHANGES = """
 subscription ($initial: Boolean!) {
   evseStatusChanges(includeInitial: $initial) { initial status evse { stationId evseId } }
@@ -42,14 +45,26 @@ class NodeClient:
         return found
 
 
-@asynccontextmanager
-async def graphql_ws(
+def graphql_ws(
     gateway: LiveGateway, token: str, query: str, variables: dict[str, Any]
+) -> AbstractAsyncContextManager[NodeClient]:
+    return node_client(SCRIPT, gateway.ws_url, token, query, variables)
+
+
+def graphql_sse(
+    gateway: LiveGateway, token: str, query: str, variables: dict[str, Any]
+) -> AbstractAsyncContextManager[NodeClient]:
+    return node_client(SSE_SCRIPT, f"{gateway.url}/graphql", token, query, variables)
+
+
+@asynccontextmanager
+async def node_client(
+    script: Path, url: str, token: str, query: str, variables: dict[str, Any]
 ) -> AsyncIterator[NodeClient]:
     process = await asyncio.create_subprocess_exec(
         node(),
-        str(SCRIPT),
-        gateway.ws_url,
+        str(script),
+        url,
         token,
         query,
         json.dumps(variables),
@@ -111,4 +126,38 @@ async def test_graphql_ws_without_a_token_is_refused(gateway: LiveGateway) -> No
     async with graphql_ws(gateway, "", CHANGES, {"initial": False}) as client:
         lines = [await client.line() for _ in range(2)]
     assert {"closed": 4403} in lines
+    assert await gateway.counts() == {}
+
+
+async def test_graphql_sse_subscribes_over_http(gateway: LiveGateway) -> None:
+    emulator = gateway.emulator
+    summary = "subscription { networkSummaryChanges { evseCount faultedEvseCount } }"
+    states = evse_states(emulator, emulator.tenant_a)
+    async with graphql_sse(gateway, emulator.token_a, summary, {}) as client:
+        [first] = await client.events(1)
+        assert first["data"]["networkSummaryChanges"]["evseCount"] == len(states)
+        assert gateway.live.subscription_count == 1
+
+        def faulted() -> int:
+            return sum(
+                1 for s, _, _ in evse_states(emulator, emulator.tenant_a).values() if s == "Faulted"
+            )
+
+        before = faulted()
+        for _ in range(200):
+            await gateway.advance(1)
+            if faulted() != before:
+                break
+        await gateway.settle()
+        [second] = await client.events(1)
+        assert second["data"]["networkSummaryChanges"]["faultedEvseCount"] == faulted()
+    await gateway.until_cohorts(0)  # the client went away: its subscription left
+
+
+async def test_graphql_sse_without_a_token_gets_unauthenticated(gateway: LiveGateway) -> None:
+    await gateway.reset_counts()
+    summary = "subscription { networkSummaryChanges { evseCount } }"
+    async with graphql_sse(gateway, "", summary, {}) as client:
+        [event] = await client.events(1)
+    assert event["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
     assert await gateway.counts() == {}
