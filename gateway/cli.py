@@ -29,6 +29,7 @@ from gateway.schema.build import export_sdl
 
 EMULATOR_ENV_PREFIX = "CHARGEYE_EMULATOR_"
 DEMO_EMULATOR_PORT = 8001
+DEMO_TICK_S = 2.0  # `demo` steps the live clock so subscriptions have something to show
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -161,9 +162,12 @@ def _emulator_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--latency-ms", type=int)
     parser.add_argument("--page-size", type=int)
     parser.add_argument("--admin", action="store_true", default=None, help="enable /_emulator/")
+    parser.add_argument("--tick-s", type=float, help="wall seconds per live clock step (0: still)")
 
 
-def _emulator_config(env: Mapping[str, str], args: argparse.Namespace) -> EmulatorConfig:
+def _emulator_config(
+    env: Mapping[str, str], args: argparse.Namespace, *, tick_s: float = 0.0
+) -> EmulatorConfig:
     def pick(flag: object, name: str, default: int) -> int:
         if flag is not None:
             return int(str(flag))
@@ -176,6 +180,9 @@ def _emulator_config(env: Mapping[str, str], args: argparse.Namespace) -> Emulat
         latency_ms=pick(args.latency_ms, "LATENCY_MS", defaults.latency_ms),
         page_size=pick(args.page_size, "PAGE_SIZE", defaults.page_size),
         admin=bool(admin),
+        tick_s=args.tick_s
+        if args.tick_s is not None
+        else float(env.get(EMULATOR_ENV_PREFIX + "TICK_S", tick_s)),
     )
 
 
@@ -183,7 +190,7 @@ async def _demo(env: Mapping[str, str], args: argparse.Namespace) -> int:
     emulator_port = args.emulator_port or int(
         env.get(EMULATOR_ENV_PREFIX + "PORT", DEMO_EMULATOR_PORT)
     )
-    emulator_app = create_emulator_app(_emulator_config(env, args))
+    emulator_app = create_emulator_app(_emulator_config(env, args, tick_s=DEMO_TICK_S))
     settings = Settings.from_env(
         env,
         host=args.host,
