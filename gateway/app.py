@@ -176,7 +176,9 @@ def _note_result(record: RequestRecord, operation: str | None, result: Execution
         record.outcome = "ok"
 
 
-def live_hub(settings: Settings, upstream: UpstreamClient, shapes: ShapeBook) -> LiveHub:
+def live_hub(
+    settings: Settings, upstream: UpstreamClient, shapes: ShapeBook, metrics: Metrics
+) -> LiveHub:
     """The live layer: its polls read through loaders, as requests do."""
     limits = limits_of(settings)
 
@@ -194,6 +196,8 @@ def live_hub(settings: Settings, upstream: UpstreamClient, shapes: ShapeBook) ->
             max_pending_events=settings.live_max_pending_events,
         ),
         PollPolicy(max_backoff_s=settings.live_max_backoff_s),
+        on_poll=metrics.live_poll,
+        on_event=metrics.live_event,
     )
 
 
@@ -231,7 +235,7 @@ def create_app(settings: Settings, *, tracing: Tracing | None = None) -> Starlet
             )
             app.state.upstream_client = upstream
             shapes = ShapeBook()
-            live = live_hub(settings, upstream, shapes)
+            live = live_hub(settings, upstream, shapes, metrics)
             app.state.live = live
             try:
                 yield {
@@ -248,6 +252,9 @@ def create_app(settings: Settings, *, tracing: Tracing | None = None) -> Starlet
         return client
 
     async def metrics_route(request: Request) -> Response:
+        live: LiveHub | None = getattr(app.state, "live", None)
+        if live is not None:
+            metrics.note_live(graphql.live_connections, live.subscription_count, live.cohort_count)
         body, media_type = metrics.exposition(
             upstream_of_app().circuit_states, settings.metrics_multiprocess_dir
         )

@@ -89,15 +89,12 @@ def slice_list(items: Sequence[T], start: Position, first: int, *, key: RowKey[T
     offset = _resynchronised(items, start.offset, start.last_key, key)
     end = min(len(items), offset + max(first, 0))
     rows = tuple(
-        (items[index], Position(None, index + 1, key(items[index])))
-        for index in range(offset, end)
+        (items[index], Position(None, index + 1, key(items[index]))) for index in range(offset, end)
     )
     return Slice(rows, has_next_page=end < len(items), end=rows[-1][1] if rows else None)
 
 
-def _resynchronised(
-    rows: Sequence[T], offset: int, last_key: str | None, key: RowKey[T]
-) -> int:
+def _resynchronised(rows: Sequence[T], offset: int, last_key: str | None, key: RowKey[T]) -> int:
     """The offset after the row named `last_key`, wherever it moved to in this page."""
     if last_key is None or (0 < offset <= len(rows) and key(rows[offset - 1]) == last_key):
         return offset

@@ -62,6 +62,9 @@ class LiveHub:
         loaders_for: Callable[[str], Loaders],
         limits: LiveLimits | None = None,
         policy: PollPolicy | None = None,
+        *,
+        on_poll: Callable[[str, bool], None] | None = None,
+        on_event: Callable[[], None] | None = None,
     ) -> None:
         self.limits = limits = limits or LiveLimits()
         self._loaders_for = loaders_for
@@ -69,6 +72,8 @@ class LiveHub:
         self._cohorts: dict[CohortKey, Cohort[Any, Any]] = {}
         self._per_credential: Counter[str] = Counter()
         self.stats = LiveStats(Counter())
+        self._on_poll = on_poll
+        self._on_event = on_event
         self._status = Feed(STATUS, limits.status_interval_s, poll_status, StatusTick, _scope)
         self._power = Feed(POWER, limits.power_interval_s, poll_power, PowerTick, _scope)
         self._errors = Feed(ERRORS, limits.errors_interval_s, poll_errors, ErrorTick, _scope)
@@ -193,9 +198,13 @@ class LiveHub:
 
     def _polled(self, resource: str, succeeded: bool) -> None:
         self.stats.polls[(resource, succeeded)] += 1
+        if self._on_poll is not None:
+            self._on_poll(resource, succeeded)
 
     def _pushed(self) -> None:
         self.stats.events += 1
+        if self._on_event is not None:
+            self._on_event()
 
 
 def _scope(snapshot: Any) -> LocationUids:

@@ -100,6 +100,7 @@ def is_last_page(token: str | None) -> bool:
     """Inferred: a null, empty or absent `paginationToken` ends the walk."""
     return not token
 
+
 # Inferred, and relied on: a `paginationToken` names the position after the last row of its
 # page (keyset paging, as DynamoDB-style APIs do), not an offset. Where a GraphQL page ends
 # exactly on an upstream page boundary, its cursor holds the next token alone, with no row
