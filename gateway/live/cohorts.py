@@ -81,14 +81,18 @@ class Cohort(Generic[S, T]):
         self._wake = asyncio.Event()
         self._waiters: list[asyncio.Future[None]] = []
         self._task: asyncio.Task[None] | None = None
+        self.failures = 0  # consecutive failed polls
+        self.pause_s = 0.0  # the pause before the next poll
 
     def join(self, subscriber: Subscriber[Any], select: Select[T]) -> None:
         self.subscribers[subscriber] = select
         snapshot = self.snapshot
         if snapshot is not None and covers_all(self._feed.scope_of(snapshot), subscriber.scope):
             self._deliver(subscriber, select, self._feed.tick(snapshot, snapshot))
-        else:
-            self._wake.set()  # its locations are not in the last poll: poll now
+        elif not self.failures:
+            # Its locations are not in the last poll: poll now, unless backing off (a
+            # joining subscriber must not undo a Retry-After); it waits for the next poll.
+            self._wake.set()
         if self._task is None:
             name = f"live-{self.key.resource}-{self.key.credential[:8]}"
             self._task = asyncio.create_task(self._run(), name=name)
@@ -113,7 +117,8 @@ class Cohort(Generic[S, T]):
         self.subscribers.clear()
 
     def poll_now(self) -> asyncio.Future[None]:
-        """Ask for a poll; the future is done when a poll that started after this is over."""
+        """Ask for a poll, backoff or not (tests drive polls with this); the future is done
+        when a poll that started after this call is over."""
         waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._waiters.append(waiter)
         self._wake.set()
@@ -131,10 +136,8 @@ class Cohort(Generic[S, T]):
         return tuple(sorted(union))
 
     async def _run(self) -> None:
-        failures = 0
-        pause = 0.0
         while True:
-            await self._sleep(pause)
+            await self._sleep(self.pause_s)
             waiting, self._waiters = self._waiters, []
             try:
                 await self._poll()
@@ -144,14 +147,14 @@ class Cohort(Generic[S, T]):
                 self._on_unauthenticated(self.key.credential, error)
                 return
             except Exception as error:
-                failures += 1
-                pause = self._policy.backoff(self._feed.interval_s, failures, error)
+                self.failures += 1
+                self.pause_s = self._policy.backoff(self._feed.interval_s, self.failures, error)
                 self._on_poll(self.key.resource, False)
                 if not isinstance(error, GatewayError):
                     log.exception("live %s poll failed unexpectedly", self.key.resource)
             else:
-                failures = 0
-                pause = self._policy.pause(self._feed.interval_s)
+                self.failures = 0
+                self.pause_s = self._policy.pause(self._feed.interval_s)
                 self._on_poll(self.key.resource, True)
             finally:
                 self._release(waiting)  # also when cancelled: nobody waits for ever

@@ -128,6 +128,10 @@ class LiveHub:
     def cohort_count(self) -> int:
         return len(self._cohorts)
 
+    def cohorts(self) -> list[Cohort[Any, Any]]:
+        """The cohorts polling now (for operations tooling and the tests)."""
+        return list(self._cohorts.values())
+
     @property
     def subscription_count(self) -> int:
         return sum(self._per_credential.values())
