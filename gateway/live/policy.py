@@ -21,7 +21,7 @@ class PollPolicy:
         return interval_s * self.rng.uniform(1 - self.jitter, 1 + self.jitter)
 
     def backoff(self, interval_s: float, failures: int, error: Exception) -> float:
-        delay = min(self.max_backoff_s, interval_s * 2 ** min(failures, 16))
+        delay = self.pause(min(self.max_backoff_s, interval_s * 2 ** min(failures, 16)))
         if isinstance(error, RateLimited) and error.retry_after_s is not None:
-            delay = max(delay, error.retry_after_s)
-        return self.pause(delay)
+            return max(delay, error.retry_after_s)  # never sooner than the upstream asked
+        return delay

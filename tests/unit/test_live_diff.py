@@ -153,3 +153,4 @@ def test_backoff_doubles_is_capped_and_honours_retry_after() -> None:
     assert policy.backoff(5.0, 1, slow_down) == 300.0
     jittered = PollPolicy(jitter=0.1, rng=random.Random(1))
     assert all(4.5 <= jittered.pause(5.0) <= 5.5 for _ in range(100))
+    assert all(jittered.backoff(5.0, 1, slow_down) >= 300.0 for _ in range(100))
