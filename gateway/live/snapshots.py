@@ -40,6 +40,8 @@ class EvseSeen:
     location_uid: str
     station_id: str
     row: NetworkEvseStatus
+    # The status tree it came in: an event's relations are resolved from it, not fetched.
+    tree: NetworkLocationStatus = field(compare=False, repr=False)
 
     @property
     def key(self) -> EvseKey:
@@ -58,7 +60,7 @@ class StatusSnapshot:
     def of(cls, scope: LocationUids, trees: Iterable[NetworkLocationStatus]) -> StatusSnapshot:
         kept = tuple(trees)
         evses = {
-            (station.station_id, evse.evse_id): EvseSeen(tree.id, station.station_id, evse)
+            (station.station_id, evse.evse_id): EvseSeen(tree.id, station.station_id, evse, tree)
             for tree in kept
             for station in tree.stations
             for evse in station.evses

@@ -8,7 +8,7 @@ each event, which resolve through fresh loaders per event, as in a query.
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Callable, Iterable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Annotated, TypeVar
 
@@ -25,6 +25,7 @@ from gateway.schema.enums import EvseStatus, TxStatus
 from gateway.schema.evse import Evse
 from gateway.schema.hardware_error import HardwareError
 from gateway.schema.power import EvseStatusCount, NetworkSummary
+from gateway.upstream.models import NetworkLocationStatus
 
 if TYPE_CHECKING:
     from gateway.schema.location import Location
@@ -143,11 +144,18 @@ def _live(info: Ctx) -> tuple[Context, str]:
     return context, context.loaders.token
 
 
-async def _events(info: Ctx, subscriber: Subscriber[E]) -> AsyncGenerator[E, None]:
-    """The subscriber's events, each to be resolved through fresh loaders."""
+async def _events(
+    info: Ctx,
+    subscriber: Subscriber[E],
+    trees: Callable[[E], Iterable[NetworkLocationStatus]] | None = None,
+) -> AsyncGenerator[E, None]:
+    """The subscriber's events, each to be resolved through fresh loaders (primed with the
+    status trees the poll just read, where the event has them)."""
     try:
         async for event in subscriber.events():
             info.context.renew()
+            if trees is not None:
+                info.context.loaders.prime_status(trees(event))
             yield event
     finally:
         subscriber.close()  # the client left (or the stream failed): leave the cohort
@@ -175,7 +183,7 @@ class Subscription:
         scope = location_uids(location_ids)
         wanted = frozenset(statuses) if statuses is not None else None
         subscriber = context.live.evse_changes(token, scope, include_initial=include_initial)
-        async for change in _events(info, subscriber):
+        async for change in _events(info, subscriber, _tree_of):
             if wanted is None or change.after.row.status in wanted:
                 yield EvseStatusChange.of(change, _now())
 
@@ -217,6 +225,10 @@ class Subscription:
         subscriber = context.live.errors_raised(token, location_uids(location_ids))
         async for raised in _events(info, subscriber):
             yield HardwareError.from_row(raised.row)
+
+
+def _tree_of(change: EvseChange) -> tuple[NetworkLocationStatus, ...]:
+    return (change.after.tree,)
 
 
 def _now() -> datetime:

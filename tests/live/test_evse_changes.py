@@ -94,3 +94,18 @@ async def test_leaving_stops_the_poll(gateway: LiveGateway) -> None:
     await gateway.advance(3)
     await gateway.settle()  # no cohort: nothing polls
     assert await gateway.counts() == {}
+
+
+async def test_an_events_station_comes_from_the_poll_not_another_call(
+    gateway: LiveGateway,
+) -> None:
+    emulator = gateway.emulator
+    await gateway.reset_counts()
+    async with gateway.session(emulator.token_a) as session:
+        events = Events(session, CHANGES, ids=None, initial=True)
+        states = evse_states(emulator, emulator.tenant_a)
+        initial = await events.until(len(states))
+        assert all(e["evseStatusChanges"]["evse"]["station"]["name"] for e in initial)
+        # Hundreds of events, each with its station: the poll's walk and nothing else.
+        assert set(await gateway.counts()) == {"getNetworkStatus"}
+        await events.stop()
