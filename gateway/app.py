@@ -89,6 +89,7 @@ class GatewayGraphQL(ConformantGraphQL[Context, None]):
         self.settings = settings
         self.metrics = metrics
         self.live_connections = 0
+        self.keepalive_s = settings.live_keepalive_s  # read by `LiveSocketHandler`
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "websocket":
@@ -261,7 +262,6 @@ def create_app(settings: Settings, *, tracing: Tracing | None = None) -> Starlet
         return Response(body, media_type=media_type)
 
     graphql = GatewayGraphQL(settings, metrics)
-    LiveSocketHandler.keepalive_s = settings.live_keepalive_s
     readiness = Readiness(upstream_of_app)
     app = Starlette(
         middleware=[

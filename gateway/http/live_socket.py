@@ -45,7 +45,10 @@ class TextWebSocketAdapter(ASGIWebSocketAdapter):
 
 
 class LiveSocketHandler(BaseGraphQLTransportWSHandler[Context, None]):
-    keepalive_s: float = 0.0  # set by the view from the settings
+    @property
+    def keepalive_s(self) -> float:
+        """Seconds between pings: the view's `keepalive_s` (0: none)."""
+        return float(getattr(self.view, "keepalive_s", 0.0))
 
     async def handle(self) -> None:
         pinger = asyncio.create_task(self._ping()) if self.keepalive_s > 0 else None

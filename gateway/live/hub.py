@@ -29,11 +29,12 @@ from gateway.live.feeds import (
     poll_status,
 )
 from gateway.live.policy import PollPolicy
-from gateway.live.snapshots import covers
+from gateway.live.snapshots import EvseSeen, covers
 from gateway.live.subscriber import Merge, Subscriber, latest
 from gateway.loaders import Loaders
 from gateway.loaders.hardware_errors import error_key
 from gateway.loaders.queries import LocationUids
+from gateway.upstream.models import EvseStatus
 
 E = TypeVar("E")
 T = TypeVar("T")
@@ -81,16 +82,29 @@ class LiveHub:
     # --- what the resolvers ask for -------------------------------------------------------
 
     def evse_changes(
-        self, token: str, scope: LocationUids, *, include_initial: bool = False
+        self,
+        token: str,
+        scope: LocationUids,
+        *,
+        statuses: frozenset[EvseStatus] | None = None,
+        include_initial: bool = False,
     ) -> Subscriber[EvseChange]:
+        """Changes of EVSEs in `scope` into one of `statuses` (any if None); first the
+        state of each such EVSE, with `include_initial`."""
+
+        def wanted(seen: EvseSeen) -> bool:
+            return covers(scope, seen.location_uid) and (
+                statuses is None or seen.row.status in statuses
+            )
+
         def select(tick: StatusTick, first: bool) -> Iterable[tuple[Hashable, EvseChange]]:
             if first and include_initial:
                 for seen in tick.new.evses.values():
-                    if covers(scope, seen.location_uid):
+                    if wanted(seen):
                         yield seen.key, EvseChange(None, seen)
                 return
             for change in tick.changes:
-                if covers(scope, change.after.location_uid):
+                if wanted(change.after):
                     yield change.key, change
 
         return self._join(token, self._status, scope, select, _merge_evse)

@@ -17,6 +17,7 @@ from strawberry.types import Info
 
 from gateway.context import Context
 from gateway.errors import Unauthenticated
+from gateway.live import LiveHub
 from gateway.live.diff import EvseChange, PowerChange, SummaryCounts
 from gateway.live.subscriber import Subscriber
 from gateway.loaders.queries import LocationUids, location_uids
@@ -137,11 +138,12 @@ def summary_of(counts: SummaryCounts, scope: LocationUids) -> NetworkSummary:
     )
 
 
-def _live(info: Ctx) -> tuple[Context, str]:
-    context = info.context
-    if context.live is None:
+def _live(info: Ctx) -> tuple[LiveHub, str]:
+    """The live layer and the caller's token (UNAUTHENTICATED without one)."""
+    live = info.context.live
+    if live is None:
         raise Unauthenticated("Subscriptions need the gateway's live layer.")
-    return context, context.loaders.token
+    return live, info.context.loaders.token
 
 
 async def _events(
@@ -162,10 +164,14 @@ async def _events(
         info.context.loaders.close()
 
 
-@strawberry.type
-class Subscription:
-    """Live events, polled once per credential and upstream view for all subscribers."""
+LOCATIONS = strawberry.argument(description="Only these locations (all if omitted).")
 
+
+@strawberry.type(
+    description="Live events, from one upstream poll per credential and view for all "
+    "of its subscribers."
+)
+class Subscription:
     @strawberry.subscription(
         description="Changes of EVSE status, session state or session, one event per EVSE "
         "changed (filtered to these locations and to changes into these statuses).",
@@ -174,29 +180,35 @@ class Subscription:
     async def evse_status_changes(
         self,
         info: Ctx,
-        location_ids: list[strawberry.ID] | None = None,
-        statuses: list[EvseStatus] | None = None,
-        include_initial: bool = False,
+        location_ids: Annotated[list[strawberry.ID] | None, LOCATIONS] = None,
+        statuses: Annotated[
+            list[EvseStatus] | None,
+            strawberry.argument(description="Only changes into these statuses."),
+        ] = None,
+        include_initial: Annotated[
+            bool,
+            strawberry.argument(description="First the state of every EVSE in the filter."),
+        ] = False,
     ) -> AsyncGenerator[EvseStatusChange, None]:
-        context, token = _live(info)
-        assert context.live is not None
-        scope = location_uids(location_ids)
-        wanted = frozenset(statuses) if statuses is not None else None
-        subscriber = context.live.evse_changes(token, scope, include_initial=include_initial)
+        live, token = _live(info)
+        subscriber = live.evse_changes(
+            token,
+            location_uids(location_ids),
+            statuses=frozenset(statuses) if statuses is not None else None,
+            include_initial=include_initial,
+        )
         async for change in _events(info, subscriber, _tree_of):
-            if wanted is None or change.after.row.status in wanted:
-                yield EvseStatusChange.of(change, _now())
+            yield EvseStatusChange.of(change, _now())
 
     @strawberry.subscription(
         description="Power in use and sessions per location, whenever they change.",
         metadata=priced(LIVE),
     )
     async def location_power(
-        self, info: Ctx, location_ids: list[strawberry.ID] | None = None
+        self, info: Ctx, location_ids: Annotated[list[strawberry.ID] | None, LOCATIONS] = None
     ) -> AsyncGenerator[LocationPowerUpdate, None]:
-        context, token = _live(info)
-        assert context.live is not None
-        subscriber = context.live.power_changes(token, location_uids(location_ids))
+        live, token = _live(info)
+        subscriber = live.power_changes(token, location_uids(location_ids))
         async for change in _events(info, subscriber):
             yield LocationPowerUpdate.of(change, _now())
 
@@ -205,12 +217,11 @@ class Subscription:
         metadata=priced(Cost(_shared_poll, _chosen_locations)),
     )
     async def network_summary_changes(
-        self, info: Ctx, location_ids: list[strawberry.ID] | None = None
+        self, info: Ctx, location_ids: Annotated[list[strawberry.ID] | None, LOCATIONS] = None
     ) -> AsyncGenerator[NetworkSummary, None]:
-        context, token = _live(info)
-        assert context.live is not None
+        live, token = _live(info)
         scope = location_uids(location_ids)
-        async for counts in _events(info, context.live.summaries(token, scope)):
+        async for counts in _events(info, live.summaries(token, scope)):
             yield summary_of(counts, scope)
 
     @strawberry.subscription(
@@ -218,11 +229,10 @@ class Subscription:
         metadata=priced(LIVE),
     )
     async def hardware_errors_raised(
-        self, info: Ctx, location_ids: list[strawberry.ID] | None = None
+        self, info: Ctx, location_ids: Annotated[list[strawberry.ID] | None, LOCATIONS] = None
     ) -> AsyncGenerator[HardwareError, None]:
-        context, token = _live(info)
-        assert context.live is not None
-        subscriber = context.live.errors_raised(token, location_uids(location_ids))
+        live, token = _live(info)
+        subscriber = live.errors_raised(token, location_uids(location_ids))
         async for raised in _events(info, subscriber):
             yield HardwareError.from_row(raised.row)
 

@@ -109,3 +109,21 @@ async def test_an_events_station_comes_from_the_poll_not_another_call(
         # Hundreds of events, each with its station: the poll's walk and nothing else.
         assert set(await gateway.counts()) == {"getNetworkStatus"}
         await events.stop()
+
+
+async def test_statuses_filter_initial_states_and_changes(gateway: LiveGateway) -> None:
+    emulator = gateway.emulator
+    document = (
+        "subscription { evseStatusChanges(statuses: [FAULTED], includeInitial: true) "
+        "{ status initial evse { stationId evseId } } }"
+    )
+    states = evse_states(emulator, emulator.tenant_a)
+    faulted = {k for k, (status, _, _) in states.items() if status == "Faulted"}
+    assert faulted and len(faulted) < len(states)
+    async with gateway.session(emulator.token_a) as session:
+        events = Events(session, document)
+        initial = await events.until(len(faulted))
+        assert {key(e) for e in initial} == faulted
+        await gateway.settle()
+        assert len(events.received) == len(faulted)
+        await events.stop()
