@@ -8,7 +8,7 @@ import pytest
 from gql.transport.exceptions import TransportConnectionFailed, TransportQueryError
 
 from tests.live.conftest import Events, LiveGateway, live_gateway
-from tests.live.oracle import evse_states, visible_locations
+from tests.live.oracle import error_ids, evse_states, visible_locations
 from tests.support import RunningEmulator
 
 INITIAL = (
@@ -85,3 +85,32 @@ async def test_live_connections_are_bounded(emulator: RunningEmulator) -> None:
         with pytest.raises(TransportConnectionFailed):
             async with gateway.session(emulator.token_a):
                 pass
+
+
+async def test_tenants_see_only_their_own_errors_raised(gateway: LiveGateway) -> None:
+    emulator = gateway.emulator
+    document = "subscription { hardwareErrorsRaised { alert { id } } }"
+    tenants = ((emulator.tenant_a, emulator.token_a), (emulator.tenant_b, emulator.token_b))
+    async with AsyncExitStack() as stack:
+        streams = {}
+        for tenant, token in tenants:
+            session = await stack.enter_async_context(gateway.session(token))
+            streams[tenant] = Events(session, document)
+        await gateway.until_subscriptions(2)
+        before = {tenant: set(error_ids(emulator, tenant)) for tenant, _ in tenants}
+        a, b = emulator.tenant_a, emulator.tenant_b
+        raised: dict[str, set[str]] = {}
+        for _ in range(300):  # until tenant A has a new error that B may not see
+            await gateway.advance(1)
+            raised = {t: set(error_ids(emulator, t)) - before[t] for t, _ in tenants}
+            if raised[a] - raised[b]:
+                break
+        hidden_from_b = raised[a] - raised[b]
+        assert hidden_from_b, "three hundred steps raised no error that only A may see"
+        await gateway.settle()
+        got_b = await streams[b].until(len(raised[b]))
+        for tenant, _ in tenants:
+            got = await streams[tenant].until(len(raised[tenant]))
+            ids = {e["hardwareErrorsRaised"]["alert"]["id"] for e in got}
+            assert ids == raised[tenant]  # the newest page holds them: few per poll here
+        assert not hidden_from_b & {e["hardwareErrorsRaised"]["alert"]["id"] for e in got_b}
