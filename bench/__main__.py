@@ -12,7 +12,7 @@ import sys
 from collections.abc import Callable, Coroutine
 from typing import Any
 
-from bench import calls, compression, cost, load, network, side_by_side, soak
+from bench import calls, compression, cost, live, load, network, side_by_side, soak
 
 # A report returns None, or False when what it measured is a failure (exit status 1).
 Report = Callable[[], Coroutine[Any, Any, bool | None]]
@@ -21,6 +21,7 @@ REPORTS: dict[str, Report] = {
     "calls": calls.main,
     "compression": compression.main,
     "cost": cost.main,
+    "live": live.main,
     "load": load.main,
     "network": network.main,
     "side-by-side": side_by_side.main,
@@ -29,6 +30,7 @@ REPORTS: dict[str, Report] = {
 # Reports that take options: name -> the report with its options parsed. Every option is
 # parsed before any report starts, so a typo fails at once.
 OPTIONS: dict[str, Callable[[list[str]], Report]] = {
+    "live": lambda args: functools.partial(live.main, live.parse_args(args)),
     "load": lambda args: functools.partial(load.main, load.parse_args(args)),
     "side-by-side": lambda args: functools.partial(
         side_by_side.main, side_by_side.parse_args(args)

@@ -8,8 +8,10 @@ under `/graphiql/assets/` and `/` redirecting to `/graphql`. Every request passe
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 from typing import TypedDict
 
 from cross_web import AsyncHTTPRequestAdapter
@@ -17,19 +19,35 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
-from starlette.routing import BaseRoute, Route
+from starlette.routing import BaseRoute, Route, WebSocketRoute
+from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
+from strawberry.exceptions import ConnectionRejectionError
 from strawberry.http import GraphQLRequestData
+from strawberry.subscriptions import (
+    GRAPHQL_SSE_PROTOCOL,
+    GRAPHQL_TRANSPORT_WS_PROTOCOL,
+    MULTIPART_SUBSCRIPTION_PROTOCOL,
+)
 from strawberry.types import ExecutionResult
+from strawberry.types.unset import UNSET, UnsetType
 
 from gateway.config import Settings
-from gateway.context import Context
-from gateway.http.auth import bearer_token
+from gateway.context import Context, limits_of
+from gateway.http.auth import bearer_of, bearer_token
 from gateway.http.demo_guide import DemoGuide
 from gateway.http.graphiql import ASSETS_PATH, GraphiQL, assets_dir
+from gateway.http.live_socket import (
+    LiveSocketHandler,
+    TextWebSocketAdapter,
+    payload_authorization,
+)
 from gateway.http.middleware import http_middleware
 from gateway.http.view import ConformantGraphQL
 from gateway.idempotency import IdempotencyStore, MemoryIdempotencyStore
+from gateway.live import LiveHub, LiveLimits
+from gateway.live.policy import PollPolicy
+from gateway.loaders import Loaders
 from gateway.loaders.shape import ShapeBook
 from gateway.ops.health import Readiness, healthz
 from gateway.ops.metrics import Metrics
@@ -46,16 +64,50 @@ class AppState(TypedDict):
     upstream: UpstreamClient
     shapes: ShapeBook
     idempotency: IdempotencyStore
+    live: LiveHub
 
 
 class GatewayGraphQL(ConformantGraphQL[Context, None]):
-    """The GraphQL endpoint; each request gets its own context and loaders."""
+    """The GraphQL endpoint; each request gets its own context and loaders, and so does
+    each operation on a WebSocket (graphql-transport-ws, for subscriptions)."""
+
+    graphql_transport_ws_handler_class = LiveSocketHandler
+    websocket_adapter_class = TextWebSocketAdapter  # type: ignore[assignment]
 
     def __init__(self, settings: Settings, metrics: Metrics, ide: GraphiQL | None) -> None:
-        super().__init__(build_schema(settings), graphql_ide="graphiql" if ide else None)
+        super().__init__(
+            build_schema(settings),
+            graphql_ide="graphiql" if ide else None,
+            # The legacy `graphql-ws` protocol is not offered: its handler shares one
+            # context (and its loaders) across every operation of a connection. Over
+            # HTTP: multipart subscriptions (Apollo's) and graphql-sse.
+            subscription_protocols=(
+                GRAPHQL_TRANSPORT_WS_PROTOCOL,
+                MULTIPART_SUBSCRIPTION_PROTOCOL,
+                GRAPHQL_SSE_PROTOCOL,
+            ),
+            connection_init_wait_timeout=timedelta(seconds=settings.live_connection_init_timeout_s),
+            max_subscriptions_per_connection=settings.live_max_subscriptions_per_connection,
+        )
         self.settings = settings
         self.metrics = metrics
         self.ide = ide
+        self.live_connections = 0
+        self.keepalive_s = settings.live_keepalive_s  # read by `LiveSocketHandler`
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "websocket":
+            await super().__call__(scope, receive, send)
+            return
+        if self.live_connections >= self.settings.live_max_connections:
+            # Refused before the upgrade is accepted: the client sees HTTP 403.
+            await WebSocket(scope, receive, send).close(code=1013, reason="Try again later")
+            return
+        self.live_connections += 1
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            self.live_connections -= 1
 
     async def render_graphql_ide(self, request: Request) -> Response:
         # Our own page and assets instead of Strawberry's, which loads them from a CDN.
@@ -74,11 +126,22 @@ class GatewayGraphQL(ConformantGraphQL[Context, None]):
             self.settings,
             upstream,
             token,
-            shape=request.state.shapes.of(token),
             idempotency=request.state.idempotency,
             report_cost=request.headers.get("x-gateway-cost") == "1",
             on_batch=self.metrics.batch_size.observe,
+            live=request.state.live,
+            shape_of=request.state.shapes.of,
         )
+
+    async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
+        """`connection_init`: the payload's token, else the upgrade's; none: close 4403."""
+        given = payload_authorization(context.connection_params)
+        token = bearer_of(given) if given is not None else context.loaders.caller.bearer
+        if token is None:
+            raise ConnectionRejectionError({"reason": "A bearer token is required."})
+        context.renew(token)
+        acknowledged: UnsetType = UNSET  # connection_ack with no payload
+        return acknowledged
 
     async def execute_single(
         self,
@@ -123,6 +186,31 @@ def _note_result(record: RequestRecord, operation: str | None, result: Execution
         record.outcome = "ok"
 
 
+def live_hub(
+    settings: Settings, upstream: UpstreamClient, shapes: ShapeBook, metrics: Metrics
+) -> LiveHub:
+    """The live layer: its polls read through loaders, as requests do."""
+    limits = limits_of(settings)
+
+    def loaders_for(token: str) -> Loaders:
+        deadline = time.monotonic() + settings.request_deadline_s
+        return Loaders(upstream, token, deadline, limits=limits, shape=shapes.of(token))
+
+    return LiveHub(
+        loaders_for,
+        LiveLimits(
+            status_interval_s=settings.live_status_interval_s,
+            power_interval_s=settings.live_power_interval_s,
+            errors_interval_s=settings.live_errors_interval_s,
+            max_subscriptions_per_credential=settings.live_max_subscriptions_per_credential,
+            max_pending_events=settings.live_max_pending_events,
+        ),
+        PollPolicy(max_backoff_s=settings.live_max_backoff_s),
+        on_poll=metrics.live_poll,
+        on_event=metrics.live_event,
+    )
+
+
 def create_app(
     settings: Settings, *, tracing: Tracing | None = None, demo: DemoGuide | None = None
 ) -> Starlette:
@@ -160,17 +248,27 @@ def create_app(
                 observers=observers,
             )
             app.state.upstream_client = upstream
-            yield {
-                "upstream": upstream,
-                "shapes": ShapeBook(),
-                "idempotency": MemoryIdempotencyStore(window_s=settings.idempotency_window_s),
-            }
+            shapes = ShapeBook()
+            live = live_hub(settings, upstream, shapes, metrics)
+            app.state.live = live
+            try:
+                yield {
+                    "upstream": upstream,
+                    "shapes": shapes,
+                    "idempotency": MemoryIdempotencyStore(window_s=settings.idempotency_window_s),
+                    "live": live,
+                }
+            finally:
+                live.close()
 
     def upstream_of_app() -> UpstreamClient:
         client: UpstreamClient = app.state.upstream_client
         return client
 
     async def metrics_route(request: Request) -> Response:
+        live: LiveHub | None = getattr(app.state, "live", None)
+        if live is not None:
+            metrics.note_live(graphql.live_connections, live.subscription_count, live.cohort_count)
         body, media_type = metrics.exposition(
             upstream_of_app().circuit_states, settings.metrics_multiprocess_dir
         )
@@ -192,6 +290,7 @@ def create_app(
         ],
         routes=[
             Route("/graphql", graphql),
+            WebSocketRoute("/graphql", graphql),
             Route("/healthz", healthz, methods=["GET"]),
             Route("/readyz", readiness.answer, methods=["GET"]),
             Route("/metrics", metrics_route, methods=["GET"]),

@@ -46,6 +46,9 @@ class StartupError(Exception):
         self.exit_code = exit_code
 
 
+DEMO_TICK_S = 2.0  # `demo` steps the live clock so subscriptions have something to show
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
@@ -300,9 +303,17 @@ def _emulator_flags(parser: argparse.ArgumentParser) -> None:
         default=None,
         help="serve the /_emulator/ control endpoints (faults, clock)",
     )
+    group.add_argument(
+        "--tick-s",
+        type=float,
+        help="wall-clock seconds per step of the live demo world (0: still; "
+        f"default: 0, demo: {DEMO_TICK_S:g}; env: {EMULATOR_ENV_PREFIX}TICK_S)",
+    )
 
 
-def _emulator_config(env: Mapping[str, str], args: argparse.Namespace) -> EmulatorConfig:
+def _emulator_config(
+    env: Mapping[str, str], args: argparse.Namespace, *, tick_s: float = 0.0
+) -> EmulatorConfig:
     def pick(flag: object, name: str, default: int) -> int:
         if flag is not None:
             return int(str(flag))
@@ -322,9 +333,18 @@ def _emulator_config(env: Mapping[str, str], args: argparse.Namespace) -> Emulat
             latency_ms=pick(args.latency_ms, "LATENCY_MS", defaults.latency_ms),
             page_size=pick(args.page_size, "PAGE_SIZE", defaults.page_size),
             admin=bool(admin),
+            tick_s=args.tick_s if args.tick_s is not None else _tick(env, tick_s),
         )
     except ValueError as exc:
         raise StartupError(f"emulator: {exc}", exit_code=2) from None
+
+
+def _tick(env: Mapping[str, str], default: float) -> float:
+    raw = env.get(EMULATOR_ENV_PREFIX + "TICK_S")
+    try:
+        return default if raw is None else float(raw)
+    except ValueError:
+        raise StartupError(f"{EMULATOR_ENV_PREFIX}TICK_S: not a number: {raw!r}", 2) from None
 
 
 # Running ---------------------------------------------------------------------------------
@@ -350,7 +370,7 @@ async def _demo(env: Mapping[str, str], args: argparse.Namespace) -> int:
     flags = _setting_flags(args)
     flags["upstream_url"] = f"http://127.0.0.1:{emulator_port}"
     settings = Settings.from_env(env, **flags)
-    emulator_app = create_emulator_app(_emulator_config(env, args))
+    emulator_app = create_emulator_app(_emulator_config(env, args, tick_s=DEMO_TICK_S))
     if "GATEWAY_LOG_FORMAT" not in env and "log_format" not in flags:
         settings = replace(settings, log_format="text")  # a person reads the demo's log
     _configure_logging(settings.log_level, settings.log_format)

@@ -150,6 +150,34 @@ class Settings:
     metrics_multiprocess_dir: str = setting(
         "", "directory the workers share for Prometheus multiprocess metrics"
     )
+    live_status_interval_s: float = setting(
+        5.0, "subscriptions: seconds between network status polls", minimum=0.01
+    )
+    live_power_interval_s: float = setting(
+        10.0, "subscriptions: seconds between power polls", minimum=0.01
+    )
+    live_errors_interval_s: float = setting(
+        15.0, "subscriptions: seconds between hardware error polls", minimum=0.01
+    )
+    live_max_backoff_s: float = setting(
+        120.0, "longest pause of a live poll after failures", minimum=0.01
+    )
+    live_max_connections: int = setting(1000, "open WebSocket connections at once", minimum=0)
+    live_max_subscriptions_per_connection: int = setting(
+        50, "operations at once on one WebSocket", minimum=1
+    )
+    live_max_subscriptions_per_credential: int = setting(
+        500, "live subscriptions of one token (all connections)", minimum=1
+    )
+    live_max_pending_events: int = setting(
+        1000, "events waiting per subscriber (coalesced per EVSE or location)", minimum=1
+    )
+    live_connection_init_timeout_s: float = setting(
+        10.0, "seconds a WebSocket may take to send connection_init", minimum=0.01
+    )
+    live_keepalive_s: float = setting(
+        15.0, "seconds between graphql-transport-ws pings (0: none)", minimum=0
+    )
 
     def __post_init__(self) -> None:
         for f in fields(self):

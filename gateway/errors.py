@@ -4,6 +4,7 @@
     ├── BadUserInput                BAD_USER_INPUT
     ├── QueryTooComplex             QUERY_TOO_COMPLEX
     ├── Unauthenticated             UNAUTHENTICATED   (no token, or the upstream said 401)
+    ├── TooManySubscriptions        TOO_MANY_SUBSCRIPTIONS (a live limit of the gateway)
     └── UpstreamError
         ├── Forbidden               FORBIDDEN
         ├── NotFound                NOT_FOUND
@@ -91,6 +92,12 @@ class QueryTooComplex(GatewayError):
 
 class Unauthenticated(GatewayError):
     code = "UNAUTHENTICATED"
+
+
+class TooManySubscriptions(GatewayError):
+    """Raised when a subscription would pass the live limit per credential."""
+
+    code = "TOO_MANY_SUBSCRIPTIONS"
 
 
 class UpstreamError(GatewayError):

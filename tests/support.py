@@ -58,8 +58,10 @@ def loopback_socket() -> socket.socket:
 
 
 @asynccontextmanager
-async def serving(app: ASGIApp) -> AsyncIterator[str]:
-    """Serve `app` with uvicorn on 127.0.0.1 (a port the OS picks); yield its base URL."""
+async def serving(app: ASGIApp, *, ws: str = "none") -> AsyncIterator[str]:
+    """Serve `app` with uvicorn on 127.0.0.1 (a port the OS picks); yield its base URL.
+
+    `ws="websockets-sansio"` serves WebSockets too (the live tests)."""
     sock = loopback_socket()
     port = sock.getsockname()[1]
     config = uvicorn.Config(
@@ -67,7 +69,7 @@ async def serving(app: ASGIApp) -> AsyncIterator[str]:
         log_config=None,  # leave the process's logging alone
         log_level="warning",
         access_log=False,
-        ws="none",
+        ws=ws,
         lifespan="auto",
         timeout_graceful_shutdown=2,
         # Longer than httpx's 5 s keep-alive expiry: at 5 s each, a client may send on a

@@ -160,6 +160,19 @@ async def tokens(request: Request) -> Response:
     )
 
 
+async def revoke_token(request: Request) -> Response:
+    """`{"token": "..."}`: the token is refused (401) from now on, as if revoked upstream."""
+    try:
+        token = (await _object(request)).get("token")
+        if not isinstance(token, str) or not token:
+            raise BodyError("'token' must be a non-empty string")
+    except BodyError as exc:
+        return error_response(400, str(exc))
+    if not emulator_state(request.app).tokens.revoke(token):
+        return error_response(404, "Unknown token")
+    return json_response(_OK)
+
+
 ADMIN_ROUTES: list[BaseRoute] = [
     Route("/_emulator/counters", counters, methods=["GET"]),
     Route("/_emulator/requests", requests_log, methods=["GET"]),
@@ -169,6 +182,7 @@ ADMIN_ROUTES: list[BaseRoute] = [
     Route("/_emulator/latency", set_latency, methods=["PUT"]),
     Route("/_emulator/page-size", set_page_size, methods=["PUT"]),
     Route("/_emulator/tokens", tokens, methods=["GET"]),
+    Route("/_emulator/tokens/revoke", revoke_token, methods=["POST"]),
     Route("/_emulator/clock", clock, methods=["GET"]),
     Route("/_emulator/clock/advance", advance_clock, methods=["POST"]),
 ]

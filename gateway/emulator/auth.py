@@ -75,6 +75,10 @@ class TokenBook:
         self._grants[token] = _Grant(tenant_id, refresh=False, expires_at=expires_at)
         return token, expires_at
 
+    def revoke(self, token: str) -> bool:
+        """Forget `token` (access or refresh): it reads as unknown from now on."""
+        return self._grants.pop(token, None) is not None
+
     def tenant_of(self, authorization: str | None, now: float, *, refresh: bool = False) -> str:
         """The tenant behind an `Authorization` header; raises AuthError if there is none."""
         if not authorization:

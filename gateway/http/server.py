@@ -89,6 +89,9 @@ def server_config(app: Any, settings: Settings, **overrides: Any) -> uvicorn.Con
         "server_header": False,
         "access_log": False,
         "log_level": settings.log_level,
+        # WebSockets (subscriptions) on the websockets library's sans-I/O core; uvicorn
+        # pings each connection every 20 s on its own.
+        "ws": "websockets-sansio",
     }
     options.update(overrides)
     return uvicorn.Config(app, **options)

@@ -12,6 +12,8 @@ What it changes on top of `strawberry.asgi.GraphQL`:
   object and for wrongly typed `query`, `operationName`, `variables` or `extensions`.
 - Every error it raises itself is a JSON body `{"errors": [{"message": ..., "extensions":
   {"code": ...}}]}`, the code naming the refusal (`BAD_REQUEST`, `METHOD_NOT_ALLOWED` …).
+- A request whose `Accept` asks for a stream (`multipart/mixed;subscriptionSpec=1.0`, or
+  `text/event-stream` for graphql-sse) runs as a subscription over HTTP, as Strawberry does.
 - JSON is read with orjson, which refuses invalid UTF-8 and nesting past 1,024 levels as
   malformed JSON; `variables` and `extensions` nested past `MAX_JSON_DEPTH` are refused
   too, before anything walks them.
@@ -31,7 +33,7 @@ from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
-from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
+from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData, GraphQLRequestProtocol
 from strawberry.http.base import BaseRequestProtocol
 from strawberry.http.typevars import Context, RootValue
 from strawberry.schema.exceptions import InvalidOperationTypeError
@@ -113,6 +115,8 @@ class ConformantGraphQL(GraphQL[Context, RootValue]):
             )
         if self.should_render_graphql_ide(self.request_adapter_class(request)):
             return
+        if self._get_stream_transport_from_headers(request.headers) is not None:
+            return  # a subscription over HTTP: multipart or server-sent events
         if response_media_type(request.headers.get("accept")) is None:
             raise HTTPError(
                 406, f"Answers are {GRAPHQL_RESPONSE_JSON} or {JSON}; `Accept` takes neither."
@@ -127,8 +131,10 @@ class ConformantGraphQL(GraphQL[Context, RootValue]):
     async def parse_http_body(
         self, request: AsyncHTTPRequestAdapter
     ) -> GraphQLRequestData | list[GraphQLRequestData]:
+        stream = self._get_stream_transport_from_headers(request.headers)
+        protocol = stream.protocol if stream is not None else "http"
         if request.method == "GET":
-            return _request_data(self.parse_query_params(request.query_params))
+            return _request_data(self.parse_query_params(request.query_params), protocol)
         mime_type, charset = _content_type(request.content_type)
         if mime_type == "multipart/form-data" and self.multipart_uploads_enabled:
             return await super().parse_http_body(request)
@@ -143,7 +149,7 @@ class ConformantGraphQL(GraphQL[Context, RootValue]):
             return await super().parse_http_body(request)  # the body is cached by Starlette
         if not isinstance(data, dict):
             raise HTTPError(400, "The request body must be a JSON object.")
-        return _request_data(data)
+        return _request_data(data, protocol)
 
     async def execute_single(
         self,
@@ -236,7 +242,9 @@ def _content_type(header: str | None) -> tuple[str | None, str | None]:
     return mime_type.lower(), charset
 
 
-def _request_data(data: Mapping[str, object]) -> GraphQLRequestData:
+def _request_data(
+    data: Mapping[str, object], protocol: GraphQLRequestProtocol = "http"
+) -> GraphQLRequestData:
     query = data.get("query")
     operation_name = data.get("operationName")
     variables = data.get("variables")
@@ -254,7 +262,11 @@ def _request_data(data: Mapping[str, object]) -> GraphQLRequestData:
         if _deeper_than(value, MAX_JSON_DEPTH):
             raise HTTPError(400, f"`{name}` is nested deeper than {MAX_JSON_DEPTH} levels.")
     return GraphQLRequestData(
-        query=query, variables=variables, operation_name=operation_name, extensions=extensions
+        query=query,
+        variables=variables,
+        operation_name=operation_name,
+        extensions=extensions,
+        protocol=protocol,
     )
 
 

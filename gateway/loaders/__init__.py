@@ -11,7 +11,7 @@ The upstream calls each relation costs for N parents are listed in the README
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from functools import cached_property
 
 from gateway.idempotency import IdempotencyStore
@@ -29,6 +29,7 @@ from gateway.loaders.stations import StationLoaders
 from gateway.loaders.transactions import TransactionLoaders
 from gateway.loaders.writer import LocationWriter
 from gateway.upstream.client import UpstreamClient
+from gateway.upstream.models import NetworkLocationStatus
 
 
 class Loaders:
@@ -91,6 +92,13 @@ class Loaders:
     @cached_property
     def writer(self) -> LocationWriter:
         return LocationWriter(self.caller, self.locations, self._idempotency)
+
+    def prime_status(self, trees: Iterable[NetworkLocationStatus]) -> None:
+        """Status trees read elsewhere just now (a live poll's): the request looks them up
+        instead of asking the upstream again."""
+        for tree in trees:
+            self._index.learn_status(tree)
+            self.network_status.by_location.prime(tree.id, tree)
 
     @property
     def shape(self) -> NetworkShape:

@@ -31,6 +31,10 @@ class HardwareErrorLoaders:
         keep = query.keeps if query.filters_rows else None
         return await self._pages.slice(query.location_uids, start, first, keep=keep)
 
+    async def newest(self, uids: LocationUids) -> tuple[HardwareError, ...]:
+        """The upstream's first page alone: its newest errors (it sorts newest first)."""
+        return (await self._page(uids, None)).rows
+
     async def _page(self, uids: LocationUids, token: str | None) -> Page[HardwareError]:
         caller = self._caller
         return await caller.call(

@@ -9,10 +9,10 @@ seen costs no further call.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from gateway.errors import NotFound, QueryTooComplex
-from gateway.loaders.batch import RequestLoader
+from gateway.loaders.batch import RequestLoader, settle
 from gateway.loaders.caller import Caller
 from gateway.loaders.scope import RequestScope
 from gateway.upstream import contract
@@ -54,6 +54,19 @@ class NetworkStatusLoaders:
     def prefetch_whole_network(self) -> None:
         """Start the whole-network walk now; later per-location batches share it."""
         self._whole.prefetch(WHOLE_NETWORK)
+
+    async def among(self, uids: Sequence[str]) -> tuple[NetworkLocationStatus, ...]:
+        """The trees of those of `uids` the caller can see (a live poll's scope: a location
+        that is unknown or hidden is left out, where `by_location` would fail it)."""
+        settled = await settle(uids, self.by_location.load)
+        trees = []
+        for tree in settled.values():
+            if isinstance(tree, NotFound):
+                continue
+            if isinstance(tree, Exception):
+                raise tree
+            trees.append(tree)
+        return tuple(trees)
 
     async def _load_whole(self, keys: list[str]) -> list[tuple[NetworkLocationStatus, ...]]:
         rows = await self._walk(None)

@@ -94,6 +94,35 @@ class Metrics:
             registry=registry,
             multiprocess_mode="max",
         )
+        self.live_connections = Gauge(
+            "gateway_live_connections",
+            "Open WebSocket connections.",
+            registry=registry,
+            multiprocess_mode="livesum",
+        )
+        self.live_subscriptions = Gauge(
+            "gateway_live_subscriptions",
+            "Live subscriptions (WebSocket and HTTP streams).",
+            registry=registry,
+            multiprocess_mode="livesum",
+        )
+        self.live_cohorts = Gauge(
+            "gateway_live_cohorts",
+            "Poll loops running: one per credential and upstream view subscribed to.",
+            registry=registry,
+            multiprocess_mode="livesum",
+        )
+        self.live_polls = Counter(
+            "gateway_live_polls",
+            "Live polls by upstream view and outcome (ok, failed).",
+            ["resource", "outcome"],
+            registry=registry,
+        )
+        self.live_events = Counter(
+            "gateway_live_events",
+            "Events offered to subscribers (before a slow one's coalescing).",
+            registry=registry,
+        )
         self._names: set[str] = set()
 
     def operation_label(self, name: str | None) -> str:
@@ -107,6 +136,19 @@ class Metrics:
                 return "other"
             self._names.add(name)
         return name
+
+    # --- the live layer --------------------------------------------------------------------
+    def live_poll(self, resource: str, succeeded: bool) -> None:
+        self.live_polls.labels(resource, "ok" if succeeded else "failed").inc()
+
+    def live_event(self) -> None:
+        self.live_events.inc()
+
+    def note_live(self, connections: int, subscriptions: int, cohorts: int) -> None:
+        """The live layer's gauges, set when the metrics are read."""
+        self.live_connections.set(connections)
+        self.live_subscriptions.set(subscriptions)
+        self.live_cohorts.set(cohorts)
 
     # --- upstream calls: a CallObserver -----------------------------------------------
     def begin(self, operation: str, headers: dict[str, str]) -> object:

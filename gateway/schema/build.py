@@ -22,6 +22,7 @@ from gateway.schema.location import Location
 from gateway.schema.mutation import Mutation
 from gateway.schema.query import Query
 from gateway.schema.station import Station
+from gateway.schema.subscription import Subscription
 
 ENTITY_TYPES = frozenset({"Location", "Station", "Evse"})
 
@@ -91,6 +92,7 @@ def build_schema(settings: Settings | None = None) -> GatewaySchema:
     schema = GatewaySchema(
         query=Query,
         mutation=Mutation,
+        subscription=Subscription,
         types=[Location, Station, Evse],
         federation_version="2.5",
         execution_context_class=executor,

@@ -19,6 +19,7 @@ ADMIN = [
     ("PUT", "/_emulator/latency"),
     ("PUT", "/_emulator/page-size"),
     ("GET", "/_emulator/tokens"),
+    ("POST", "/_emulator/tokens/revoke"),
     ("GET", "/_emulator/clock"),
     ("POST", "/_emulator/clock/advance"),
 ]
@@ -141,3 +142,17 @@ async def test_tokens_and_reset_data(http: httpx.AsyncClient, emulator: RunningE
     assert (await http.post("/_emulator/reset-data")).status_code == 200
     assert state.network.location(created.json()["id"]) is None
     assert "reset" not in str(state.requests)  # admin calls are not operations
+
+
+async def test_a_revoked_token_is_refused(
+    http: httpx.AsyncClient, emulator: RunningEmulator
+) -> None:
+    headers = bearer(emulator.token_a)
+    assert (await http.get("/locations", headers=headers)).status_code == 200
+    revoked = await http.post("/_emulator/tokens/revoke", json={"token": emulator.token_a})
+    assert revoked.json() == {"success": True}
+    assert (await http.get("/locations", headers=headers)).status_code == 401
+    assert (await http.get("/locations", headers=bearer(emulator.token_b))).status_code == 200
+    again = await http.post("/_emulator/tokens/revoke", json={"token": emulator.token_a})
+    assert again.status_code == 404
+    assert (await http.post("/_emulator/tokens/revoke", json={})).status_code == 400

@@ -34,6 +34,18 @@ RULES = (
     Rule("gateway.schema", UPSTREAM_INTERNALS, "resolvers reach the upstream only via loaders"),
     Rule("gateway.loaders", ("gateway.schema", "gateway.http", "gateway.app"), "loaders sit below"),
     Rule(
+        "gateway.live",
+        (
+            "gateway.schema",
+            "gateway.http",
+            "gateway.app",
+            "gateway.context",
+            *UPSTREAM_INTERNALS[:3],
+            "httpx",
+        ),
+        "live polls read through the loaders, like requests",
+    ),
+    Rule(
         "gateway.upstream",
         ("gateway.schema", "gateway.loaders", "gateway.context", "gateway.http", "gateway.app"),
         "the client knows nothing of GraphQL",
