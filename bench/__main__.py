@@ -35,7 +35,7 @@ OPTIONS: dict[str, Callable[[list[str]], Report]] = {
     "side-by-side": lambda args: functools.partial(
         side_by_side.main, side_by_side.parse_args(args)
     ),
-    "soak": lambda args: functools.partial(soak.main, int(args[0])),
+    "soak": lambda args: functools.partial(soak.main, *(int(arg) for arg in args[:1])),
 }
 
 
@@ -80,4 +80,5 @@ def run(argv: list[str]) -> int:
     return status
 
 
-sys.exit(run(sys.argv[1:]))
+if __name__ == "__main__":
+    sys.exit(run(sys.argv[1:]))
