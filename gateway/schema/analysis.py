@@ -225,8 +225,12 @@ class Estimate:
     max_entities: int = 100
     _once: set[object] = field(default_factory=set)
     _memo: dict[tuple[str, FieldsKey, Level], int] = field(default_factory=dict)
+    # This estimate's own count against the document's budget: the shape is cached and
+    # shared by every request that sends the document, so its count must not be spent.
+    work: Work = field(init=False)
 
     def __post_init__(self) -> None:
+        self.work = Work(budget=self.shape.work.budget)
         # A variable the request leaves out takes the operation's default for it.
         defaults = {
             definition.variable.name.value: value_from_ast_untyped(definition.default_value)
@@ -248,7 +252,7 @@ class Estimate:
         total = 0
         shared: set[object] = set()
         for nodes in fields.values():
-            self.shape.work.visit()
+            self.work.visit()
             node = nodes[0]
             definition = parent.fields.get(node.name.value)
             if definition is None:  # __typename and other meta fields

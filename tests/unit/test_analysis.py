@@ -130,3 +130,14 @@ def test_too_many_entities_are_refused() -> None:
     reps = [{"__typename": "Location", "id": str(i)} for i in range(101)]
     with pytest.raises(Exception, match="entity representations"):
         Estimate(document, {"r": reps}, Limits(), NetworkShape(), max_entities=100).total()
+
+
+def test_a_cached_document_is_never_refused_for_having_been_estimated_often() -> None:
+    # The shape is cached and shared by every request sending the document; each
+    # estimate counts its own visits, so the thousandth request prices like the first.
+    shape = DocumentShape.of(
+        schema(), parse("{ locations { nodes { name } } }"), None, min_visit_budget=0
+    )
+    first = Estimate(shape, {}, Limits(), NetworkShape()).total()
+    for _ in range(shape.work.budget + 1):
+        assert Estimate(shape, {}, Limits(), NetworkShape()).total() == first
