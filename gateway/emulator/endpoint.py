@@ -164,6 +164,14 @@ def operation(operation_id: str, handler: Handler, *, refresh: bool = False) -> 
     async def endpoint(request: Request) -> Response:
         state = emulator_state(request.app)
         state.record(operation_id, request.method, path_with_query(request))
+        state.in_flight += 1
+        state.max_in_flight = max(state.max_in_flight, state.in_flight)
+        try:
+            return await answer(request, state)
+        finally:
+            state.in_flight -= 1
+
+    async def answer(request: Request, state: EmulatorState) -> Response:
         if state.latency_ms > 0:
             await asyncio.sleep(state.latency_ms / 1000)
         fault = state.faults.take(operation_id)

@@ -41,6 +41,9 @@ class EmulatorState:
         """Requests per operationId, including those refused by auth or a fault."""
         self.requests: list[tuple[str, str, str]] = []
         """(operationId, method, path with query string) in arrival order."""
+        self.in_flight = 0
+        self.max_in_flight = 0
+        """Most API requests being answered at once: calls that overlapped, not queued."""
         self.latency_ms = config.latency_ms
         self.page_size = config.page_size
         self.clock: Callable[[], float] = time.time
@@ -96,6 +99,7 @@ class EmulatorState:
         self.counters.clear()
         self.requests.clear()
         self.faults.clear()
+        self.max_in_flight = self.in_flight
 
     def reset_data(self) -> None:
         """Restore the seeded network, undoing every create and update, and turn the

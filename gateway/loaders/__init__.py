@@ -51,6 +51,7 @@ class Loaders:
         self.budget = CallBudget(limits.max_calls)
         self.caller = Caller(upstream, token, deadline, scope, self.budget, shape or NetworkShape())
         self._index = StationIndex()
+        scope.holds(self._index.clear)
         self._idempotency = idempotency
 
     # Each source is built on first use: most requests need only one or two of them.

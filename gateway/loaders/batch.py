@@ -37,6 +37,7 @@ class RequestLoader(DataLoader[K, V], Generic[K, V]):
         self._batch = batch
         self._scope = scope
         super().__init__(cast(Any, self._settled), max_batch_size=max_batch_size)
+        scope.holds(self.clear_all)
 
     def prefetch(self, key: K) -> None:
         """Ask for `key` now, before the field that needs it runs: its call then overlaps

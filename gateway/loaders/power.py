@@ -31,6 +31,10 @@ class PowerLoaders:
         """
         return self._sets.load(WHOLE_NETWORK if uids is None else tuple(sorted(set(uids))))
 
+    def prefetch_set(self, uids: Sequence[str] | None) -> None:
+        """Start the call for these locations' power now (None: the whole network's)."""
+        self._sets.prefetch(WHOLE_NETWORK if uids is None else tuple(sorted(set(uids))))
+
     def prefetch(self, uid: str | None) -> None:
         """Start the call for one location's power (None: the whole network's) now."""
         if uid is None:

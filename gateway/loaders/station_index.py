@@ -19,6 +19,11 @@ class StationIndex:
         self.live: dict[str, NetworkStationStatus] = {}
         self.evses: dict[EvseKey, NetworkEvseStatus] = {}
 
+    def clear(self) -> None:
+        self.location_of.clear()
+        self.live.clear()
+        self.evses.clear()
+
     def learn_location(self, station_id: str, location_uid: str) -> None:
         self.location_of[station_id] = location_uid
 

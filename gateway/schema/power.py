@@ -109,7 +109,7 @@ async def network_summary(info: Ctx, location_uids: LocationUids) -> NetworkSumm
     loaders = info.context.loaders
     if "currentPowerKw" in selected_names(info):
         # Start the power call now, alongside the status walk; the nested field shares it.
-        loaders.power.of(location_uids)
+        loaders.power.prefetch_set(location_uids)
     if location_uids is None:
         trees = await loaders.network_status.whole_network()
     else:

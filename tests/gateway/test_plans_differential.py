@@ -71,8 +71,11 @@ class Pair:
         )
         assert (status, body) == (core_status, core_body)
         # A plan reads a whole level before awaiting, so it may batch what graphql-core
-        # split across ticks: never more calls, sometimes fewer.
-        assert all(n <= core_calls.get(op, 0) for op, n in calls.items()), (calls, core_calls)
+        # split across ticks: never more calls, sometimes fewer. Not where a field failed:
+        # the request then ends, its pending calls are cancelled, and how many of them had
+        # reached the upstream by then is a matter of timing on either path.
+        if "errors" not in body:
+            assert all(n <= core_calls.get(op, 0) for op, n in calls.items()), (calls, core_calls)
         return body
 
 

@@ -2,9 +2,11 @@
 
 `location(id:)` knows the id its stations, EVSEs and power hang on; a page that will hold
 every location can take its status trees from the whole-network walk. Their calls then
-overlap the parent's call instead of queueing behind it. Shown by a parent call that
-fails: the relation's call has reached the upstream all the same, because it never waited.
-The totals stay those of the call-count tests (no call twice, none beyond the estimate).
+overlap the parent's call instead of queueing behind it. Shown at the emulator: the
+answers of the parent and of the relation are both held back (a delay fault each) and the
+emulator counts the requests it was answering at once: had the relation waited for its
+parent, the two could not overlap.
+The totals stay those of the call-count tests (no call twice).
 """
 
 from __future__ import annotations
@@ -16,28 +18,32 @@ from tests.gateway.conftest import Gateway
 from tests.gateway.test_call_counts import calls
 from tests.support import RunningEmulator
 
+HELD = Fault(kind="delay", delay_ms=1500)  # long enough for the other call to arrive
 ONE = "query One($id: ID!) { location(id: $id) { name stations { stationId name } } }"
-ONE_LIVE = """query One($id: ID!) {
-  location(id: $id) { name evses { evseId status } currentPower { currentPowerKw } }
-}"""
-ALL = "{ locations(first: 200) { nodes { name stations { stationId name evses { status } } } } }"
 
 
-async def test_a_location_by_id_asks_for_its_stations_without_waiting_for_it(
+async def held(
+    gateway: Gateway,
+    emulator: RunningEmulator,
+    children: tuple[str, ...],
+    query: str,
+    **variables: str,
+) -> dict[str, int]:
+    emulator.state.reset()
+    for child in children:
+        emulator.state.inject(child, HELD, times=1)
+    body = await gateway.query(query, variables or None, token=emulator.token_a)
+    assert "errors" not in body, body["errors"]
+    return calls(emulator)
+
+
+async def test_a_location_by_id_asks_for_its_stations_while_it_is_found(
     gateway: Gateway, emulator: RunningEmulator
 ) -> None:
     uid = emulator.state.network.visible_locations(emulator.tenant_a)[0].uid
-    emulator.state.reset()
-    body = await gateway.query(ONE, {"id": uid}, token=emulator.token_a)
-    assert body["data"]["location"]["stations"]
-    assert calls(emulator) == {"getLocation": 1, "getNetworkStatus": 1}
-
-    emulator.state.reset()
-    emulator.state.inject("getLocation", Fault(status=400), times=1)  # not retried
-    body = await gateway.query(ONE, {"id": uid}, token=emulator.token_a)
-    assert body["data"]["location"] is None
-    assert calls(emulator) == {"getLocation": 1, "getNetworkStatus": 1}
-    assert len(body["errors"]) == 1  # the stations' answer, unread, adds no error
+    counted = await held(gateway, emulator, ("getLocation", "getNetworkStatus"), ONE, id=uid)
+    assert counted == {"getLocation": 1, "getNetworkStatus": 1}
+    assert emulator.state.max_in_flight == 2  # the status call did not wait for it
 
 
 async def test_an_inventory_only_selection_asks_for_the_inventory_at_once(
@@ -45,43 +51,37 @@ async def test_an_inventory_only_selection_asks_for_the_inventory_at_once(
 ) -> None:
     uid = emulator.state.network.visible_locations(emulator.tenant_a)[0].uid
     query = "query One($id: ID!) { location(id: $id) { stations { stationId model } } }"
-    emulator.state.reset()
-    emulator.state.inject("getLocation", Fault(status=400), times=1)
-    await gateway.query(query, {"id": uid}, token=emulator.token_a)
-    assert calls(emulator) == {"getLocation": 1, "getLocationStations": 1}
+    counted = await held(gateway, emulator, ("getLocation", "getLocationStations"), query, id=uid)
+    assert counted == {"getLocation": 1, "getLocationStations": 1}
+    assert emulator.state.max_in_flight == 2
 
 
 async def test_a_location_by_id_asks_for_its_status_and_power_at_once(
     gateway: Gateway, emulator: RunningEmulator
 ) -> None:
     uid = emulator.state.network.visible_locations(emulator.tenant_a)[0].uid
-    emulator.state.reset()
-    emulator.state.inject("getLocation", Fault(status=400), times=1)
-    await gateway.query(ONE_LIVE, {"id": uid}, token=emulator.token_a)
-    assert calls(emulator) == {
-        "getLocation": 1,
-        "getNetworkStatus": 1,
-        "getCurrentlyUsedPower": 1,
-    }
+    query = """query One($id: ID!) {
+      location(id: $id) { name evses { evseId status } currentPower { currentPowerKw } }
+    }"""
+    counted = await held(
+        gateway, emulator, ("getNetworkStatus", "getCurrentlyUsedPower"), query, id=uid
+    )
+    assert counted == {"getLocation": 1, "getNetworkStatus": 1, "getCurrentlyUsedPower": 1}
+    assert emulator.state.max_in_flight == 3
 
 
-async def test_a_page_of_every_location_walks_the_status_without_waiting_for_the_list(
+ALL = "{ locations(first: 200) { nodes { name stations { stationId name evses { status } } } } }"
+
+
+async def test_a_page_of_every_location_walks_the_status_while_the_list_comes(
     gateway: Gateway, emulator: RunningEmulator
 ) -> None:
     count = len(emulator.state.network.visible_locations(emulator.tenant_a))
-    pages = ceil(count / emulator.state.page_size)
     await gateway.query(ALL, token=emulator.token_a)  # the gateway learns the network's size
-    emulator.state.reset()
-    body = await gateway.query(ALL, token=emulator.token_a)
-    assert len(body["data"]["locations"]["nodes"]) == count
-    assert calls(emulator) == {"getLocations": ceil(count / 50) or 1, "getNetworkStatus": pages}
-
-    emulator.state.reset()
-    emulator.state.inject("getLocations", Fault(status=400), times=1)
-    body = await gateway.query(ALL, token=emulator.token_a)
-    assert body["data"]["locations"] is None
-    # The walk had begun; the failed request's end then stopped it (its scope closed).
-    assert calls(emulator)["getNetworkStatus"] >= 1
+    counted = await held(gateway, emulator, ("getLocations", "getNetworkStatus"), ALL)
+    pages = ceil(count / emulator.state.page_size)
+    assert counted == {"getLocations": 1, "getNetworkStatus": pages}
+    assert emulator.state.max_in_flight == 2
 
 
 async def test_a_page_that_may_not_hold_every_location_waits_for_its_ids(
@@ -89,7 +89,5 @@ async def test_a_page_that_may_not_hold_every_location_waits_for_its_ids(
 ) -> None:
     query = "{ locations(first: 3) { nodes { stations { stationId name evses { status } } } } }"
     await gateway.query(query, token=emulator.token_a)
-    emulator.state.reset()
-    emulator.state.inject("getLocations", Fault(status=400), times=1)
-    await gateway.query(query, token=emulator.token_a)
-    assert calls(emulator) == {"getLocations": 1}  # nothing walked for ids not known yet
+    await held(gateway, emulator, ("getLocations", "getNetworkStatus"), query)
+    assert emulator.state.max_in_flight == 1  # nothing walked for ids not known yet

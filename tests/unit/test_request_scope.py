@@ -65,3 +65,22 @@ async def test_a_batch_may_fail_single_keys() -> None:
     loader: RequestLoader[str, str] = RequestLoader(batch, RequestScope())
     a, b = await asyncio.gather(loader.load("a"), loader.load("b"), return_exceptions=True)
     assert a == "A" and isinstance(b, UpstreamUnavailable)
+
+
+async def test_close_empties_the_request_caches_so_rows_need_no_cycle_collection() -> None:
+    # A loader and its owner refer to each other (the batch is the owner's bound method):
+    # kept full, a request's rows would live until the next full collection.
+    scope = RequestScope()
+
+    class Owner:
+        def __init__(self) -> None:
+            self.loader: RequestLoader[int, list[int]] = RequestLoader(self._load, scope)
+
+        async def _load(self, keys: list[int]) -> list[list[int]]:
+            return [[key] * 1000 for key in keys]
+
+    owner = Owner()
+    rows = await asyncio.gather(*(owner.loader.load(key) for key in range(5)))
+    assert len(rows) == 5 and all(owner.loader.asked(key) for key in range(5))
+    scope.close()
+    assert not any(owner.loader.asked(key) for key in range(5))
