@@ -98,7 +98,10 @@ async def test_sigterm_ends_sse_and_multipart_streams_with_shutting_down() -> No
                     headers={**auth, "Accept": "text/event-stream"},
                 )
                 multipart_request = http.stream(
-                    "POST", "/graphql", json={"query": CHANGES}, headers={**auth, "Accept": MULTIPART}
+                    "POST",
+                    "/graphql",
+                    json={"query": CHANGES},
+                    headers={**auth, "Accept": MULTIPART},
                 )
                 async with sse_request as sse, multipart_request as multipart:
                     events = sse_events(sse)
