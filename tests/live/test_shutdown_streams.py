@@ -21,8 +21,8 @@ from typing import Any
 import httpx
 
 from tests.cli.test_cli import free_port
-from tests.live.conftest import WAIT_S
-from tests.support import running_emulator
+from tests.live.conftest import WAIT_S, live_gateway
+from tests.support import RunningEmulator, running_emulator
 
 ROOT = Path(__file__).resolve().parents[2]
 SUMMARY = "subscription { networkSummaryChanges { evseCount } }"
@@ -130,3 +130,21 @@ async def test_sigterm_ends_sse_and_multipart_streams_with_shutting_down() -> No
             if process.returncode is None:
                 process.kill()
                 await process.wait()
+
+
+async def test_a_closed_hub_refuses_new_subscriptions_with_shutting_down(
+    emulator: RunningEmulator,
+) -> None:
+    """A subscription read just as the shutdown began gets the same error, and no poll."""
+    async with live_gateway(emulator) as gateway:
+        gateway.live.close()
+        await gateway.reset_counts()
+        headers = {"Accept": "text/event-stream", "Authorization": f"Bearer {emulator.token_a}"}
+        async with gateway.admin.stream(
+            "POST", f"{gateway.url}/graphql", json={"query": SUMMARY}, headers=headers
+        ) as sse:
+            events = [(event, data) async for event, data in sse_events(sse)]
+        assert [event for event, _ in events] == ["next", "complete"]
+        assert code_of(json.loads(events[0][1])) == "SHUTTING_DOWN"
+        assert gateway.live.cohort_count == 0
+        assert await gateway.counts() == {}
