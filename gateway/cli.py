@@ -28,7 +28,7 @@ from gateway.app import create_app
 from gateway.config import Settings, SettingsError, env_name, parse, type_name
 from gateway.emulator import EmulatorConfig, EmulatorState, create_emulator_app
 from gateway.http.demo_guide import DemoGuide, DemoTenant
-from gateway.http.server import GuardedHttpToolsProtocol, server_config
+from gateway.http.server import GatewayServer, GuardedHttpToolsProtocol, server_config
 from gateway.ops import logs
 from gateway.schema.build import export_sdl
 
@@ -87,7 +87,7 @@ def _serve(env: Mapping[str, str], args: argparse.Namespace) -> int:
     sock = listen(settings.host, settings.port)
     app = create_app(settings)
     _tune_gc()
-    uvicorn.Server(server_config(app, settings)).run(sockets=[sock])
+    GatewayServer(server_config(app, settings)).run(sockets=[sock])
     return 0
 
 
@@ -404,7 +404,7 @@ async def _demo(env: Mapping[str, str], args: argparse.Namespace) -> int:
     return 0
 
 
-class _QuietServer(uvicorn.Server):
+class _QuietServer(GatewayServer):
     """A server that leaves signal handling to `demo`, which stops both servers at once."""
 
     @contextmanager

@@ -5,6 +5,7 @@
     ├── QueryTooComplex             QUERY_TOO_COMPLEX
     ├── Unauthenticated             UNAUTHENTICATED   (no token, or the upstream said 401)
     ├── TooManySubscriptions        TOO_MANY_SUBSCRIPTIONS (a live limit of the gateway)
+    ├── ShuttingDown                SHUTTING_DOWN     (a subscription ended by a shutdown)
     └── UpstreamError
         ├── Forbidden               FORBIDDEN
         ├── NotFound                NOT_FOUND
@@ -98,6 +99,13 @@ class TooManySubscriptions(GatewayError):
     """Raised when a subscription would pass the live limit per credential."""
 
     code = "TOO_MANY_SUBSCRIPTIONS"
+
+
+class ShuttingDown(GatewayError):
+    """Ends a subscription because the gateway is stopping: the client may subscribe again
+    (to another replica, or to this one once it is back)."""
+
+    code = "SHUTTING_DOWN"
 
 
 class UpstreamError(GatewayError):

@@ -28,6 +28,7 @@ from starlette.responses import PlainTextResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from gateway.emulator import EmulatorConfig, EmulatorState, create_emulator_app, emulator_state
+from gateway.http.server import GatewayServer
 
 CONTRACTS = Path(__file__).resolve().parent.parent / "docs" / "upstream"
 # The contracts' server is https://kempower.io/api; answers are matched against it.
@@ -76,7 +77,7 @@ async def serving(app: ASGIApp, *, ws: str = "none") -> AsyncIterator[str]:
         # connection the server is closing just then (a ReadError under load).
         timeout_keep_alive=30,
     )
-    server = uvicorn.Server(config)
+    server = GatewayServer(config)  # the CLI's: live subscriptions end as it stops
     task = asyncio.create_task(server.serve(sockets=[sock]))
     try:
         while not server.started:

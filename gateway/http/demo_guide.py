@@ -73,6 +73,18 @@ query Problems {
 )
 
 
+# The README's subscription (its Subscriptions section), verbatim too: the Live tab. The
+# demo's emulator steps its clock every 2 s, so events keep coming after the initial ones.
+LIVE_EXAMPLE = """\
+subscription Live {
+  evseStatusChanges(includeInitial: true) {
+    previousStatus status previousTxId txId seenAt initial
+    evse { evseId station { name } }
+  }
+}
+"""
+
+
 @dataclass(frozen=True)
 class DemoTenant:
     """One tenant of the demo network and the access token its emulator issued."""
@@ -103,6 +115,8 @@ class DemoGuide:
         return '{\n  "Authorization": "Bearer ' + tenant.token + '"\n}'
 
     def tabs(self) -> list[dict[str, str]]:
-        """GraphiQL's `defaultTabs`: each example query under the first tenant's token."""
+        """GraphiQL's `defaultTabs`: each example query, then the Live subscription, under
+        the first tenant's token."""
         headers = self.authorization(self.tenants[0]) if self.tenants else ""
-        return [{"query": query, "headers": headers} for query in EXAMPLE_QUERIES]
+        examples = (*EXAMPLE_QUERIES, LIVE_EXAMPLE)
+        return [{"query": query, "headers": headers} for query in examples]

@@ -12,12 +12,14 @@ number of connections by uvicorn's `limit_concurrency`; requests in flight by
 from __future__ import annotations
 
 import asyncio
+import socket
 from typing import Any
 
 import uvicorn
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from gateway.config import Settings
+from gateway.live import LiveHub
 
 
 class GuardedHttpToolsProtocol(HttpToolsProtocol):
@@ -64,6 +66,25 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
     def connection_lost(self, exc: Exception | None) -> None:
         self._disarm()
         super().connection_lost(exc)
+
+
+class GatewayServer(uvicorn.Server):
+    """uvicorn's server, ending live subscriptions as soon as its shutdown begins.
+
+    uvicorn waits for connections to finish (up to `timeout_graceful_shutdown`) before it
+    runs the app's lifespan shutdown. A WebSocket it closes itself, but an HTTP
+    subscription stream (SSE, multipart) never finishes on its own: it would hold the
+    shutdown for the whole timeout and then be cut without a word. Closing the live hub
+    first makes each stream send a final `SHUTTING_DOWN` error and complete, so the drain
+    ends as soon as the clients have read it.
+    """
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        # The lifespan's state holds what `create_app`'s lifespan yielded (`AppState`).
+        live = self.lifespan.state.get("live")
+        if isinstance(live, LiveHub):
+            live.close()
+        await super().shutdown(sockets)
 
 
 def protocol_for(settings: Settings) -> type[GuardedHttpToolsProtocol]:

@@ -13,7 +13,7 @@ from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from gateway.errors import GatewayError, TooManySubscriptions, Unauthenticated
+from gateway.errors import GatewayError, ShuttingDown, TooManySubscriptions, Unauthenticated
 from gateway.live.cohorts import Cohort, CohortKey, Feed, Select, credential_digest
 from gateway.live.diff import EvseChange, PowerChange, SummaryCounts, evse_state
 from gateway.live.feeds import (
@@ -75,6 +75,7 @@ class LiveHub:
         self.stats = LiveStats(Counter())
         self._on_poll = on_poll
         self._on_event = on_event
+        self._closed = False
         self._status = Feed(STATUS, limits.status_interval_s, poll_status, StatusTick, _scope)
         self._power = Feed(POWER, limits.power_interval_s, poll_power, PowerTick, _scope)
         self._errors = Feed(ERRORS, limits.errors_interval_s, poll_errors, ErrorTick, _scope)
@@ -155,9 +156,16 @@ class LiveHub:
         this call (tests step the emulator's clock, then call this, never sleep)."""
         await asyncio.gather(*(cohort.poll_now() for cohort in list(self._cohorts.values())))
 
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
     def close(self, error: GatewayError | None = None) -> None:
-        """End every subscription (the gateway is shutting down)."""
-        error = error or GatewayError("The gateway is shutting down; subscribe again.")
+        """End every subscription (the gateway is shutting down), and refuse new ones.
+
+        Idempotent: the server calls it when its shutdown begins, the lifespan again."""
+        self._closed = True
+        error = error or ShuttingDown("The gateway is shutting down; subscribe again.")
         for cohort in list(self._cohorts.values()):
             cohort.end(error)
         self._cohorts.clear()
@@ -171,6 +179,9 @@ class LiveHub:
         select: Select[T],
         merge: Merge[E],
     ) -> Subscriber[E]:
+        if self._closed:
+            # A request already read when the shutdown began: no poll may start now.
+            raise ShuttingDown("The gateway is shutting down; subscribe again.")
         digest = credential_digest(token)
         if self._per_credential[digest] >= self.limits.max_subscriptions_per_credential:
             raise TooManySubscriptions(

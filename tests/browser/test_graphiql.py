@@ -4,24 +4,30 @@ The gateway and the emulator are served on loopback sockets; every request the p
 to any other host is aborted and recorded, and the test asserts there was none: GraphiQL
 needed nothing from outside. Then it runs the Dashboard tab as a person would (the demo
 token is preloaded) and reads real emulator data from the result pane, switches tenant
-in the Demo tenants pane, and runs it again.
+in the Demo tenants pane, and runs it again. A second test runs the Live tab, a
+subscription over graphql-sse, watches its events arrive and stops it.
 
 Runs under `make test-browser` (Debian's /usr/bin/chromium; playwright downloads nothing).
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
+import re
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+import httpx
 import pytest
-from playwright.async_api import Page, Route, async_playwright
+from playwright.async_api import Browser, Page, Route, async_playwright
+from starlette.applications import Starlette
 
 from gateway.app import create_app
 from gateway.http.demo_guide import DemoGuide, DemoTenant
+from gateway.live import LiveHub
 from tests.gateway.conftest import gateway_settings
 from tests.support import RunningEmulator, serving
 
@@ -30,6 +36,9 @@ pytestmark = pytest.mark.browser
 CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
 LOOPBACK = {"127.0.0.1", "localhost"}
+HOUR = 3600.0
+WAIT_S = 20.0  # a bound for a hung test, never a measure of speed
+RESULT_TEXT = "() => document.querySelector('.result-window .CodeMirror').CodeMirror.getValue()"
 
 
 def demo_guide(emulator: RunningEmulator) -> DemoGuide:
@@ -48,10 +57,26 @@ async def gateway_url(emulator: RunningEmulator) -> AsyncIterator[str]:
         yield url
 
 
+@pytest.fixture
+async def live_gateway(emulator: RunningEmulator) -> AsyncIterator[tuple[str, Starlette]]:
+    """The demo gateway with polls driven by the test: one when a subscription joins, then
+    one per `poll_round()` (after the test steps the emulator's clock)."""
+    settings = gateway_settings(
+        emulator.url,
+        live_status_interval_s=HOUR,
+        live_power_interval_s=HOUR,
+        live_errors_interval_s=HOUR,
+    )
+    app = create_app(settings, demo=demo_guide(emulator))
+    async with serving(app) as url:
+        yield url, app
+
+
 async def result_of_run(page: Page) -> dict[str, Any]:
     """Press GraphiQL's run button and return the JSON the result pane then shows."""
-    await page.evaluate("() => document.querySelector('.result-window .CodeMirror')"
-                        ".CodeMirror.setValue('')")
+    await page.evaluate(
+        "() => document.querySelector('.result-window .CodeMirror').CodeMirror.setValue('')"
+    )
     await page.locator(".graphiql-execute-button").click()
     pane = page.locator(".result-window .CodeMirror")
     # CodeMirror draws only the lines in view: read the whole text from its editor object.
@@ -148,3 +173,99 @@ async def test_graphiql_runs_the_dashboard_offline_with_the_demo_token(
     assert errors == []
     with capsys.disabled():
         print(f"\nGraphiQL screenshot: {shot}")
+
+
+async def offline_page(browser: Browser, outside: list[str], errors: list[str]) -> Page:
+    """A page that may reach loopback only; what it tried beyond goes to `outside`."""
+
+    async def only_loopback(route: Route) -> None:
+        if urlsplit(route.request.url).hostname in LOOPBACK:
+            await route.continue_()
+        else:
+            outside.append(route.request.url)
+            await route.abort("internetdisconnected")
+
+    context = await browser.new_context(viewport={"width": 1400, "height": 900})
+    await context.route("**/*", only_loopback)
+    page = await context.new_page()
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    return page
+
+
+def live_subscriptions(metrics: str) -> float:
+    found = re.search(r"^gateway_live_subscriptions (\S+)$", metrics, flags=re.MULTILINE)
+    assert found, "gateway_live_subscriptions not in /metrics"
+    return float(found.group(1))
+
+
+async def test_graphiql_runs_the_live_subscription_and_stops_it(
+    live_gateway: tuple[str, Starlette],
+    emulator: RunningEmulator,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    url, app = live_gateway
+    hub: LiveHub = app.state.live
+    outside: list[str] = []
+    errors: list[str] = []
+    async with (
+        async_playwright() as playwright,
+        httpx.AsyncClient(timeout=WAIT_S) as admin,
+    ):
+        browser = await playwright.chromium.launch(executable_path=CHROMIUM, headless=True)
+        try:
+            page = await offline_page(browser, outside, errors)
+            await page.goto(f"{url}/graphql", wait_until="load")
+            await page.locator(".graphiql-container").wait_for()
+            await page.locator(".graphiql-tab-button", has_text="Live").click()
+            # GraphiQL reads the tab's operation a moment after the editor changes (debounced);
+            # run before that and it would send the previous tab's operation name.
+            await page.wait_for_function(
+                "() => document.querySelector('.graphiql-query-editor .CodeMirror')"
+                ".CodeMirror.operationName === 'Live'"
+            )
+            await page.locator(".graphiql-execute-button").click()
+
+            # includeInitial: each EVSE's state comes at once, the pane showing the latest.
+            # An event, or the errors of a subscription that went wrong (shown, not waited out).
+            await page.wait_for_function(f'() => /"(data|errors)"/.test(({RESULT_TEXT})())')
+            first = json.loads(await page.evaluate(RESULT_TEXT))
+            assert "errors" not in first, first
+            assert first["data"]["evseStatusChanges"]["evse"]["station"]["name"]
+            metrics = (await admin.get(f"{url}/metrics")).text
+            assert live_subscriptions(metrics) == 1 == hub.subscription_count
+
+            # The world moves (the emulator's clock, stepped through its admin hook) until an
+            # EVSE changes: a pushed event, not an initial one, reaches the pane.
+            changed = None
+            for _ in range(100):
+                advance = f"{emulator.url}/_emulator/clock/advance"
+                (await admin.post(advance, json={"steps": 1})).raise_for_status()
+                await asyncio.wait_for(hub.poll_round(), WAIT_S)
+                shown = json.loads(await page.evaluate(RESULT_TEXT) or "{}")
+                event = (shown.get("data") or {}).get("evseStatusChanges") or {}
+                if event.get("initial") is False:
+                    changed = event
+                    break
+            assert changed is not None, "no EVSE changed in 100 steps"
+            assert changed["previousStatus"] is not None or changed["previousTxId"] is not None
+            ARTIFACTS.mkdir(exist_ok=True)
+            shot = ARTIFACTS / "graphiql-live.png"
+            await page.screenshot(path=str(shot))
+
+            # Stop (the run button while subscribed): the request is aborted, and the
+            # gateway's subscription ends with it.
+            await page.locator(".graphiql-execute-button").click()
+
+            async def until_none_left() -> None:  # the count is the server's, over HTTP
+                while live_subscriptions((await admin.get(f"{url}/metrics")).text) != 0:  # noqa: ASYNC110
+                    await asyncio.sleep(0.05)
+
+            await asyncio.wait_for(until_none_left(), WAIT_S)
+            assert hub.subscription_count == 0 and hub.cohort_count == 0
+        finally:
+            await browser.close()
+
+    assert outside == [], f"the page reached outside loopback: {outside}"
+    assert errors == []
+    with capsys.disabled():
+        print(f"\nGraphiQL live screenshot: {shot}")

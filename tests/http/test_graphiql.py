@@ -19,7 +19,7 @@ import pytest
 
 from gateway.app import create_app
 from gateway.config import Settings
-from gateway.http.demo_guide import EXAMPLE_QUERIES, DemoGuide, DemoTenant
+from gateway.http.demo_guide import EXAMPLE_QUERIES, LIVE_EXAMPLE, DemoGuide, DemoTenant
 from gateway.http.graphiql import ASSETS, ASSETS_PATH, REPO_ASSETS_DIR, assets_dir
 from tests.support import serving
 
@@ -173,7 +173,7 @@ async def test_the_demo_page_opens_the_readme_queries_with_the_first_tenants_tok
 ) -> None:
     async with client(demo=GUIDE) as http:
         config = page_config((await http.get("/graphql", headers=HTML)).text)
-    assert [tab["query"] for tab in config["tabs"]] == list(EXAMPLE_QUERIES)
+    assert [tab["query"] for tab in config["tabs"]] == [*EXAMPLE_QUERIES, LIVE_EXAMPLE]
     for tab in config["tabs"]:
         assert json.loads(tab["headers"]) == {"Authorization": "Bearer token-cpo"}
     assert [(t["name"], t["id"]) for t in config["tenants"]] == [
@@ -202,6 +202,12 @@ def test_each_emulator_boot_has_its_own_storage_namespace() -> None:
 def test_the_demo_tabs_are_the_readme_examples() -> None:
     readme = (ROOT / "README.md").read_text()
     assert list(EXAMPLE_QUERIES) == re.findall(r"```graphql\n(.*?)```", readme, flags=re.DOTALL)
+    # The Live tab is the Subscriptions section's example (a plain block: the tests that run
+    # every `graphql` block run them as queries).
+    subscriptions = readme.split("\n## Subscriptions\n", 1)[1].split("\n## ", 1)[0]
+    assert re.findall(r"```\n(subscription .*?)```", subscriptions, flags=re.DOTALL) == [
+        LIVE_EXAMPLE
+    ]
 
 
 async def test_a_token_in_the_config_cannot_close_the_script_element(client: Client) -> None:
