@@ -45,6 +45,7 @@ from gateway.http.live_socket import (
 from gateway.http.middleware import http_middleware
 from gateway.http.view import ConformantGraphQL
 from gateway.idempotency import IdempotencyStore, MemoryIdempotencyStore
+from gateway.idempotency_shared import SharedIdempotencyStore
 from gateway.live import LiveHub, LiveLimits
 from gateway.live.policy import PollPolicy
 from gateway.loaders import Loaders
@@ -54,6 +55,7 @@ from gateway.ops.metrics import Metrics
 from gateway.ops.requests import ObserveRequests, RequestRecord, record_of
 from gateway.ops.tracing import Tracing, tracing_from
 from gateway.schema.build import build_schema
+from gateway.shared import SharedState, open_state
 from gateway.upstream.breaker import BreakerPolicy
 from gateway.upstream.client import RetryPolicy, UpstreamClient, build_http_client
 from gateway.upstream.observe import CallObserver, LogFailures
@@ -65,6 +67,7 @@ class AppState(TypedDict):
     shapes: ShapeBook
     idempotency: IdempotencyStore
     live: LiveHub
+    shared: SharedState
 
 
 class GatewayGraphQL(ConformantGraphQL[Context, None]):
@@ -211,6 +214,15 @@ def live_hub(
     )
 
 
+def idempotency_store(settings: Settings, shared: SharedState) -> IdempotencyStore:
+    """Keys in Redis when replicas share one, else this process's (which needs no polls)."""
+    if settings.redis_url:
+        return SharedIdempotencyStore(
+            shared, window_s=settings.idempotency_window_s, wait_s=settings.request_deadline_s
+        )
+    return MemoryIdempotencyStore(window_s=settings.idempotency_window_s)
+
+
 def create_app(
     settings: Settings, *, tracing: Tracing | None = None, demo: DemoGuide | None = None
 ) -> Starlette:
@@ -251,15 +263,22 @@ def create_app(
             shapes = ShapeBook()
             live = live_hub(settings, upstream, shapes, metrics)
             app.state.live = live
+            shared = open_state(
+                settings.redis_url,
+                prefix=settings.redis_key_prefix,
+                timeout_s=settings.redis_timeout_s,
+            )
             try:
                 yield {
                     "upstream": upstream,
                     "shapes": shapes,
-                    "idempotency": MemoryIdempotencyStore(window_s=settings.idempotency_window_s),
+                    "idempotency": idempotency_store(settings, shared),
                     "live": live,
+                    "shared": shared,
                 }
             finally:
                 live.close()
+                await shared.close()
 
     def upstream_of_app() -> UpstreamClient:
         client: UpstreamClient = app.state.upstream_client

@@ -5,6 +5,7 @@
     ├── QueryTooComplex             QUERY_TOO_COMPLEX
     ├── Unauthenticated             UNAUTHENTICATED   (no token, or the upstream said 401)
     ├── TooManySubscriptions        TOO_MANY_SUBSCRIPTIONS (a live limit of the gateway)
+    ├── IdempotencyUnavailable      IDEMPOTENCY_UNAVAILABLE (the shared key store is down)
     └── UpstreamError
         ├── Forbidden               FORBIDDEN
         ├── NotFound                NOT_FOUND
@@ -98,6 +99,13 @@ class TooManySubscriptions(GatewayError):
     """Raised when a subscription would pass the live limit per credential."""
 
     code = "TOO_MANY_SUBSCRIPTIONS"
+
+
+class IdempotencyUnavailable(GatewayError):
+    """Raised when an `idempotencyKey` cannot be checked because the shared store is down:
+    the write is refused rather than risk a second one, and nothing was sent upstream."""
+
+    code = "IDEMPOTENCY_UNAVAILABLE"
 
 
 class UpstreamError(GatewayError):
