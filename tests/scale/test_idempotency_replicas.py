@@ -69,25 +69,6 @@ async def test_twenty_duplicates_over_two_replicas_create_one_location(
         assert emulator.state.counters["postLocation"] == 2
 
 
-@pytest.fixture(scope="module")
-def without_redis(emulator_server: SharedServer) -> Iterator[str]:
-    """One replica whose Redis accepts connections and never answers (a hung Redis)."""
-    import socket
-
-    hole = socket.socket()
-    hole.bind(("127.0.0.1", 0))
-    hole.listen(64)
-    env = {
-        "GATEWAY_REDIS_URL": f"redis://127.0.0.1:{hole.getsockname()[1]}/0",
-        "GATEWAY_REDIS_TIMEOUT_S": "0.2",
-    }
-    try:
-        with replicas(1, emulator_server.url, env) as urls:
-            yield urls[0]
-    finally:
-        hole.close()
-
-
 async def test_redis_down_refuses_a_keyed_create_and_sends_nothing(
     without_redis: str, emulator: RunningEmulator
 ) -> None:
