@@ -15,6 +15,7 @@ from datetime import timedelta
 from typing import TypedDict
 
 from cross_web import AsyncHTTPRequestAdapter
+from graphql import GraphQLError
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
@@ -55,7 +56,9 @@ from gateway.ops.metrics import Metrics
 from gateway.ops.requests import ObserveRequests, RequestRecord, record_of
 from gateway.ops.tracing import Tracing, tracing_from
 from gateway.schema.build import build_schema
+from gateway.schema.persisted import AutomaticPersistedQueries
 from gateway.shared import SharedState, open_state
+from gateway.shared.memory import MemoryState
 from gateway.upstream.breaker import BreakerPolicy
 from gateway.upstream.client import RetryPolicy, UpstreamClient, build_http_client
 from gateway.upstream.observe import CallObserver, LogFailures
@@ -68,6 +71,7 @@ class AppState(TypedDict):
     idempotency: IdempotencyStore
     live: LiveHub
     shared: SharedState
+    persisted: AutomaticPersistedQueries | None
 
 
 class GatewayGraphQL(ConformantGraphQL[Context, None]):
@@ -157,10 +161,17 @@ class GatewayGraphQL(ConformantGraphQL[Context, None]):
     ) -> ExecutionResult:
         context.operation_name = request_data.operation_name
         record = record_of(request.scope)
+        persisted: AutomaticPersistedQueries | None = getattr(request.state, "persisted", None)
         try:
-            result = await super().execute_single(
-                request, request_adapter, sub_response, context, root_value, request_data
-            )
+            try:
+                if persisted is not None:
+                    request_data = await persisted.resolve(request_data)
+            except GraphQLError as refused:  # a request error: answered without `data`
+                result = ExecutionResult(data=None, errors=[refused])
+            else:
+                result = await super().execute_single(
+                    request, request_adapter, sub_response, context, root_value, request_data
+                )
         finally:
             # Whether answered, failed or cancelled: no upstream work outlives the request.
             context.loaders.close()
@@ -223,6 +234,17 @@ def idempotency_store(settings: Settings, shared: SharedState) -> IdempotencySto
     return MemoryIdempotencyStore(window_s=settings.idempotency_window_s)
 
 
+def persisted_queries(settings: Settings, shared: SharedState) -> AutomaticPersistedQueries | None:
+    """APQ in the shared state, or in a store bounded like the document cache; none when
+    only trusted documents run (they are named by hash without registering)."""
+    if settings.trusted_documents:
+        return None
+    store: SharedState = shared
+    if not settings.redis_url:
+        store = MemoryState(max_keys=max(settings.document_cache_size, 100))
+    return AutomaticPersistedQueries(store, ttl_s=settings.persisted_query_ttl_s)
+
+
 def create_app(
     settings: Settings, *, tracing: Tracing | None = None, demo: DemoGuide | None = None
 ) -> Starlette:
@@ -275,6 +297,7 @@ def create_app(
                     "idempotency": idempotency_store(settings, shared),
                     "live": live,
                     "shared": shared,
+                    "persisted": persisted_queries(settings, shared),
                 }
             finally:
                 live.close()

@@ -123,6 +123,12 @@ class Settings:
     rate_limit_burst: int = setting(
         0, "requests one credential may send at once (0: a minute's worth)", minimum=0
     )
+    persisted_query_ttl_s: float = setting(
+        24 * 3600, "seconds a document registered by hash (APQ) is kept", minimum=1
+    )
+    trusted_documents: str = setting(
+        "", "JSON manifest of hash → document; when set, only its documents run"
+    )
     max_body_bytes: int = setting(1_000_000, "largest request body accepted", minimum=1)
     # Connections and clients: none may hold the server's sockets or workers for long.
     max_connections: int = setting(2000, "open client connections per process", minimum=1)
