@@ -62,6 +62,7 @@ from gateway.shared.memory import MemoryState
 from gateway.upstream.breaker import BreakerPolicy
 from gateway.upstream.client import RetryPolicy, UpstreamClient, build_http_client
 from gateway.upstream.observe import CallObserver, LogFailures
+from gateway.upstream.response_cache import ResponseCache
 from gateway.upstream.transport import checked_transport
 
 
@@ -234,6 +235,15 @@ def idempotency_store(settings: Settings, shared: SharedState) -> IdempotencySto
     return MemoryIdempotencyStore(window_s=settings.idempotency_window_s)
 
 
+def response_cache(
+    settings: Settings, shared: SharedState, metrics: Metrics
+) -> ResponseCache | None:
+    if not settings.response_cache:
+        return None
+    store = shared if settings.redis_url else MemoryState(max_keys=10_000)
+    return ResponseCache(store, on_outcome=metrics.response_cache_outcome)
+
+
 def persisted_queries(settings: Settings, shared: SharedState) -> AutomaticPersistedQueries | None:
     """APQ in the shared state, or in a store bounded like the document cache; none when
     only trusted documents run (they are named by hash without registering)."""
@@ -268,6 +278,9 @@ def create_app(
             max_connections=settings.upstream_max_connections,
             transport_kind=checked_transport(settings.upstream_transport),
         )
+        shared = open_state(
+            settings.redis_url, prefix=settings.redis_key_prefix, timeout_s=settings.redis_timeout_s
+        )
         async with http:
             upstream = UpstreamClient(
                 http,
@@ -280,16 +293,12 @@ def create_app(
                     open_s=settings.upstream_circuit_open_s,
                 ),
                 observers=observers,
+                cache=response_cache(settings, shared, metrics),
             )
             app.state.upstream_client = upstream
             shapes = ShapeBook()
             live = live_hub(settings, upstream, shapes, metrics)
             app.state.live = live
-            shared = open_state(
-                settings.redis_url,
-                prefix=settings.redis_key_prefix,
-                timeout_s=settings.redis_timeout_s,
-            )
             try:
                 yield {
                     "upstream": upstream,

@@ -123,6 +123,9 @@ class Settings:
     rate_limit_burst: int = setting(
         0, "requests one credential may send at once (0: a minute's worth)", minimum=0
     )
+    response_cache: bool = setting(
+        False, "serve location reads again to the same credential while fresh (contract.py)"
+    )
     persisted_query_ttl_s: float = setting(
         24 * 3600, "seconds a document registered by hash (APQ) is kept", minimum=1
     )
