@@ -1,6 +1,7 @@
-"""Persisted documents over real sockets, following Apollo's APQ protocol by hand (raw
-httpx: no Python client speaks APQ): a hash registered on one replica is found on the
-other, over POST and GET; with a trusted list, nothing else runs."""
+"""Persisted documents over real sockets: a hash registered on one replica is found on
+the other, over POST and GET, with Apollo Client's own persisted-queries link
+(tests/js/apq.mjs) and step by step with raw httpx (no Python client speaks APQ); with a
+trusted list, nothing else runs."""
 
 from __future__ import annotations
 
@@ -138,3 +139,29 @@ def test_a_manifest_whose_hash_is_not_its_documents_stops_start_up(tmp_path: Pat
         f"gateway: GATEWAY_TRUSTED_DOCUMENTS ({manifest}): 0000000000000000… is not its "
         "document's SHA-256"
     ]
+
+
+async def test_apollo_clients_persisted_queries_link_on_two_replicas(
+    pair: list[str], emulator: RunningEmulator
+) -> None:
+    """Apollo Client itself: on A its hash is unknown, so it sends the text; on B the hash
+    alone (over GET) is enough, since A registered it in Redis."""
+    query = "query Three { locations(first: 3) { nodes { id name } } }"
+    result = subprocess.run(
+        ["node", "tests/js/apq.mjs", pair[0] + "/graphql", pair[1] + "/graphql", emulator.token_a],
+        input=query,
+        cwd=Path(__file__).resolve().parents[2],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    seen = json.loads(result.stdout)
+    assert seen["a"]["requests"] == [
+        {"method": "GET", "withText": False},  # PersistedQueryNotFound
+        {"method": "POST", "withText": True},  # the link's retry, which registers it
+    ]
+    assert seen["b"]["requests"] == [{"method": "GET", "withText": False}]
+    assert seen["b"]["data"] == seen["a"]["data"]
+    assert len(seen["a"]["data"]["locations"]["nodes"]) == 3
+    assert calls(emulator) == 2  # one execution on each replica
