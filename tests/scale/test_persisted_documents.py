@@ -25,6 +25,7 @@ from tests.support import RunningEmulator, SharedServer, bearer, serving
 
 QUERY = "query Two { locations(first: 2) { nodes { id } } }"  # one upstream call
 HASH = hashlib.sha256(QUERY.encode()).hexdigest()
+ROOT = Path(__file__).resolve().parents[2]
 APQ = {"persistedQuery": {"version": 1, "sha256Hash": HASH}}
 
 
@@ -141,7 +142,7 @@ def test_a_manifest_whose_hash_is_not_its_documents_stops_start_up(tmp_path: Pat
     ]
 
 
-async def test_apollo_clients_persisted_queries_link_on_two_replicas(
+def test_apollo_clients_persisted_queries_link_on_two_replicas(
     pair: list[str], emulator: RunningEmulator
 ) -> None:
     """Apollo Client itself: on A its hash is unknown, so it sends the text; on B the hash
@@ -150,7 +151,7 @@ async def test_apollo_clients_persisted_queries_link_on_two_replicas(
     result = subprocess.run(
         ["node", "tests/js/apq.mjs", pair[0] + "/graphql", pair[1] + "/graphql", emulator.token_a],
         input=query,
-        cwd=Path(__file__).resolve().parents[2],
+        cwd=ROOT,
         capture_output=True,
         text=True,
         timeout=60,
