@@ -27,6 +27,7 @@ from pathlib import Path
 from graphql import GraphQLError
 from strawberry.extensions import SchemaExtension
 from strawberry.http import GraphQLRequestData
+from strawberry.types.graphql import OperationType
 
 from gateway.config import SettingsError
 from gateway.shared import SharedState, SharedStateError
@@ -35,6 +36,7 @@ log = logging.getLogger("gateway.persisted")
 
 APQ_VERSION = 1
 MAX_REGISTERED_CHARS = 100_000  # longer documents still run, only not registered
+PLACEHOLDER_ORDER = (OperationType.QUERY, OperationType.SUBSCRIPTION, OperationType.MUTATION)
 
 
 def sha256_of(text: str) -> str:
@@ -132,12 +134,31 @@ class TrustedDocuments:
 
 
 class TrustedDocumentsOnly(SchemaExtension):
-    """Refuses, before parsing, any document not in the manifest; names by hash work."""
+    """Refuses any document not in the manifest, before it is parsed; names by hash work.
+
+    An error raised from `on_operation` escapes Strawberry's subscription path (the stream
+    breaks), so a refused document is swapped for a placeholder of a type the transport
+    allows, which is parsed (a few tokens) but never run: the refusal is set as its
+    validation result, which every transport reports as a request error.
+    """
 
     def __init__(self, *, documents: TrustedDocuments) -> None:
         self.documents = documents
+        self.refused: GraphQLError | None = None
 
     def on_operation(self) -> Iterator[None]:
         context = self.execution_context
-        context.query = self.documents.resolve(context.query, context.operation_extensions)
+        try:
+            context.query = self.documents.resolve(context.query, context.operation_extensions)
+        except GraphQLError as refused:
+            self.refused = refused
+            allowed = context.allowed_operations
+            kind = next(k for k in PLACEHOLDER_ORDER if k in allowed)
+            context.query = f"{kind.value} {{ __typename }}"
+        yield
+
+    def on_validate(self) -> Iterator[None]:
+        # Before the others: a result already set skips the limits and graphql-core's rules.
+        if self.refused is not None:
+            self.execution_context.pre_execution_errors = [self.refused]
         yield

@@ -16,6 +16,8 @@ from typing import Any
 
 import httpx
 import pytest
+import websockets
+from websockets.typing import Subprotocol
 
 from gateway.app import create_app
 from tests.gateway.conftest import gateway_settings
@@ -87,6 +89,7 @@ async def test_a_hash_that_is_not_the_texts_is_refused(
 
 @pytest.fixture
 async def trusted(emulator: RunningEmulator, tmp_path: Path) -> AsyncIterator[str]:
+    """A gateway (WebSockets too) that runs only the documents of its manifest."""
     manifest = tmp_path / "manifest.json"
     operations = [{"id": HASH, "body": QUERY, "name": "Two", "type": "query"}]
     manifest.write_text(
@@ -95,7 +98,7 @@ async def trusted(emulator: RunningEmulator, tmp_path: Path) -> AsyncIterator[st
         )
     )
     settings = gateway_settings(emulator.url, trusted_documents=str(manifest))
-    async with serving(create_app(settings)) as url:
+    async with serving(create_app(settings), ws="websockets-sansio") as url:
         yield url + "/graphql"
 
 
@@ -166,3 +169,26 @@ def test_apollo_clients_persisted_queries_link_on_two_replicas(
     assert seen["b"]["data"] == seen["a"]["data"]
     assert len(seen["a"]["data"]["locations"]["nodes"]) == 3
     assert calls(emulator) == 2  # one execution on each replica
+
+
+async def test_trusted_documents_hold_for_subscriptions_over_websocket_and_sse(
+    trusted: str, emulator: RunningEmulator
+) -> None:
+    unlisted = "subscription { networkSummaryChanges { total } }"
+    not_listed = {"code": "PERSISTED_QUERY_NOT_IN_LIST"}
+    async with websockets.connect(
+        "ws" + trusted.removeprefix("http"), subprotocols=[Subprotocol("graphql-transport-ws")]
+    ) as ws:
+        init = {"Authorization": f"Bearer {emulator.token_a}"}
+        await ws.send(json.dumps({"type": "connection_init", "payload": init}))
+        assert json.loads(await ws.recv())["type"] == "connection_ack"
+        subscribe = {"id": "1", "type": "subscribe", "payload": {"query": unlisted}}
+        await ws.send(json.dumps(subscribe))
+        [error] = json.loads(await ws.recv())["payload"]
+        assert error["extensions"] == not_listed
+    async with httpx.AsyncClient(timeout=30) as http:
+        headers = {**bearer(emulator.token_a), "Accept": "text/event-stream"}
+        answer = await http.post(trusted, json={"query": unlisted}, headers=headers)
+    [event] = [line for line in answer.text.splitlines() if line.startswith("data: {")]
+    assert json.loads(event.removeprefix("data: "))["errors"][0]["extensions"] == not_listed
+    assert calls(emulator) == 0
