@@ -54,8 +54,10 @@ class SharedIdempotencyStore:
             if await self._guarded(self._state.set_if_absent(name, pending, ttl_s=self._window)):
                 return await self._create(name, fingerprint, create)
             seen = await self._guarded(self._state.get(name))
-            if seen is None:
+            if seen is None and time.monotonic() < deadline:
                 continue  # freed by a refusal since: claim it ourselves
+            if seen is None:
+                raise unknown_outcome()
             record = orjson.loads(seen)
             if record["f"] != fingerprint:
                 raise BadUserInput(
