@@ -15,6 +15,7 @@ from datetime import timedelta
 from typing import TypedDict
 
 from cross_web import AsyncHTTPRequestAdapter
+from graphql import GraphQLError
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
@@ -45,6 +46,7 @@ from gateway.http.live_socket import (
 from gateway.http.middleware import http_middleware
 from gateway.http.view import ConformantGraphQL
 from gateway.idempotency import IdempotencyStore, MemoryIdempotencyStore
+from gateway.idempotency_shared import SharedIdempotencyStore
 from gateway.live import LiveHub, LiveLimits
 from gateway.live.policy import PollPolicy
 from gateway.loaders import Loaders
@@ -54,9 +56,13 @@ from gateway.ops.metrics import Metrics
 from gateway.ops.requests import ObserveRequests, RequestRecord, record_of
 from gateway.ops.tracing import Tracing, tracing_from
 from gateway.schema.build import build_schema
+from gateway.schema.persisted import AutomaticPersistedQueries
+from gateway.shared import SharedState, open_state
+from gateway.shared.memory import MemoryState
 from gateway.upstream.breaker import BreakerPolicy
 from gateway.upstream.client import RetryPolicy, UpstreamClient, build_http_client
 from gateway.upstream.observe import CallObserver, LogFailures
+from gateway.upstream.response_cache import ResponseCache
 from gateway.upstream.transport import checked_transport
 
 
@@ -65,6 +71,8 @@ class AppState(TypedDict):
     shapes: ShapeBook
     idempotency: IdempotencyStore
     live: LiveHub
+    shared: SharedState
+    persisted: AutomaticPersistedQueries | None
 
 
 class GatewayGraphQL(ConformantGraphQL[Context, None]):
@@ -154,10 +162,17 @@ class GatewayGraphQL(ConformantGraphQL[Context, None]):
     ) -> ExecutionResult:
         context.operation_name = request_data.operation_name
         record = record_of(request.scope)
+        persisted: AutomaticPersistedQueries | None = getattr(request.state, "persisted", None)
         try:
-            result = await super().execute_single(
-                request, request_adapter, sub_response, context, root_value, request_data
-            )
+            try:
+                if persisted is not None:
+                    request_data = await persisted.resolve(request_data)
+            except GraphQLError as refused:  # a request error: answered without `data`
+                result = ExecutionResult(data=None, errors=[refused])
+            else:
+                result = await super().execute_single(
+                    request, request_adapter, sub_response, context, root_value, request_data
+                )
         finally:
             # Whether answered, failed or cancelled: no upstream work outlives the request.
             context.loaders.close()
@@ -211,6 +226,35 @@ def live_hub(
     )
 
 
+def idempotency_store(settings: Settings, shared: SharedState) -> IdempotencyStore:
+    """Keys in Redis when replicas share one, else this process's (which needs no polls)."""
+    if settings.redis_url:
+        return SharedIdempotencyStore(
+            shared, window_s=settings.idempotency_window_s, wait_s=settings.request_deadline_s
+        )
+    return MemoryIdempotencyStore(window_s=settings.idempotency_window_s)
+
+
+def response_cache(
+    settings: Settings, shared: SharedState, metrics: Metrics
+) -> ResponseCache | None:
+    if not settings.response_cache:
+        return None
+    store = shared if settings.redis_url else MemoryState(max_keys=10_000)
+    return ResponseCache(store, on_outcome=metrics.response_cache_outcome)
+
+
+def persisted_queries(settings: Settings, shared: SharedState) -> AutomaticPersistedQueries | None:
+    """APQ in the shared state, or in a store bounded like the document cache; none when
+    only trusted documents run (they are named by hash without registering)."""
+    if settings.trusted_documents:
+        return None
+    store: SharedState = shared
+    if not settings.redis_url:
+        store = MemoryState(max_keys=max(settings.document_cache_size, 100))
+    return AutomaticPersistedQueries(store, ttl_s=settings.persisted_query_ttl_s)
+
+
 def create_app(
     settings: Settings, *, tracing: Tracing | None = None, demo: DemoGuide | None = None
 ) -> Starlette:
@@ -234,6 +278,9 @@ def create_app(
             max_connections=settings.upstream_max_connections,
             transport_kind=checked_transport(settings.upstream_transport),
         )
+        shared = open_state(
+            settings.redis_url, prefix=settings.redis_key_prefix, timeout_s=settings.redis_timeout_s
+        )
         async with http:
             upstream = UpstreamClient(
                 http,
@@ -246,6 +293,7 @@ def create_app(
                     open_s=settings.upstream_circuit_open_s,
                 ),
                 observers=observers,
+                cache=response_cache(settings, shared, metrics),
             )
             app.state.upstream_client = upstream
             shapes = ShapeBook()
@@ -255,11 +303,14 @@ def create_app(
                 yield {
                     "upstream": upstream,
                     "shapes": shapes,
-                    "idempotency": MemoryIdempotencyStore(window_s=settings.idempotency_window_s),
+                    "idempotency": idempotency_store(settings, shared),
                     "live": live,
+                    "shared": shared,
+                    "persisted": persisted_queries(settings, shared),
                 }
             finally:
                 live.close()
+                await shared.close()
 
     def upstream_of_app() -> UpstreamClient:
         client: UpstreamClient = app.state.upstream_client

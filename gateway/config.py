@@ -19,6 +19,7 @@ LOG_LEVELS = ("critical", "error", "warning", "info", "debug")
 LOG_FORMATS = ("json", "text")
 TRACING_MODES = ("off", "console", "otlp")
 UPSTREAM_TRANSPORTS = ("aiohttp", "httpx")
+REDIS_SCHEMES = ("redis", "rediss", "unix")
 
 
 class SettingsError(ValueError):
@@ -38,7 +39,7 @@ def setting(
     metadata = {"help": help, "minimum": minimum, "choices": choices, "flag": flag}
     if default_factory is not MISSING:
         return field(default_factory=default_factory, metadata=metadata, repr=flag)
-    return field(default=default, metadata=metadata)
+    return field(default=default, metadata=metadata, repr=flag)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -102,6 +103,34 @@ class Settings:
     compiled_plans: bool = setting(True, "run cached queries from compiled plans")
     idempotency_window_s: float = setting(
         24 * 3600, "seconds an idempotency key of `createLocation` is remembered", minimum=1
+    )
+    # State shared by replicas. A URL may carry a password: never a flag, never in `repr`.
+    redis_url: str = setting(
+        "",
+        "Redis URL of the state replicas share (idempotency keys, rate limits); "
+        "empty: kept in this process",
+        flag=False,
+    )
+    redis_timeout_s: float = setting(
+        0.5, "seconds one Redis call may take (connect, send, answer)", minimum=0.01
+    )
+    redis_key_prefix: str = setting(
+        "gateway:", "prefix of every Redis key, so that deployments can share one Redis"
+    )
+    rate_limit_per_minute: float = setting(
+        0, "sustained requests per minute of one credential (0: no limit)", minimum=0
+    )
+    rate_limit_burst: int = setting(
+        0, "requests one credential may send at once (0: a minute's worth)", minimum=0
+    )
+    response_cache: bool = setting(
+        False, "serve location reads again to the same credential while fresh (contract.py)"
+    )
+    persisted_query_ttl_s: float = setting(
+        24 * 3600, "seconds a document registered by hash (APQ) is kept", minimum=1
+    )
+    trusted_documents: str = setting(
+        "", "JSON manifest of hash → document; when set, only its documents run"
     )
     max_body_bytes: int = setting(1_000_000, "largest request body accepted", minimum=1)
     # Connections and clients: none may hold the server's sockets or workers for long.
@@ -183,6 +212,8 @@ class Settings:
         for f in fields(self):
             _check(f, getattr(self, f.name))
         _check_url(self.upstream_url)
+        if self.redis_url and urlsplit(self.redis_url).scheme not in REDIS_SCHEMES:
+            raise SettingsError("GATEWAY_REDIS_URL must be a redis://, rediss:// or unix:// URL")
         if "*" in self.cors_origins and self.cors_allow_credentials:
             raise SettingsError(
                 "GATEWAY_CORS_ORIGINS '*' cannot be combined with GATEWAY_CORS_ALLOW_CREDENTIALS"

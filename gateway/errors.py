@@ -6,6 +6,7 @@
     ├── Unauthenticated             UNAUTHENTICATED   (no token, or the upstream said 401)
     ├── TooManySubscriptions        TOO_MANY_SUBSCRIPTIONS (a live limit of the gateway)
     ├── ShuttingDown                SHUTTING_DOWN     (a subscription ended by a shutdown)
+    ├── IdempotencyUnavailable      IDEMPOTENCY_UNAVAILABLE (the shared key store is down)
     └── UpstreamError
         ├── Forbidden               FORBIDDEN
         ├── NotFound                NOT_FOUND
@@ -106,6 +107,13 @@ class ShuttingDown(GatewayError):
     (to another replica, or to this one once it is back)."""
 
     code = "SHUTTING_DOWN"
+
+
+class IdempotencyUnavailable(GatewayError):
+    """Raised when an `idempotencyKey` cannot be checked because the shared store is down:
+    the write is refused rather than risk a second one, and nothing was sent upstream."""
+
+    code = "IDEMPOTENCY_UNAVAILABLE"
 
 
 class UpstreamError(GatewayError):

@@ -13,7 +13,8 @@ gateway remembers what the first request with that key (from the same caller) di
 
 The same key with different input is `BAD_USER_INPUT`. Keys are scoped to a digest of the
 caller's bearer token, so another tenant's key never matches. `IdempotencyStore` is the
-interface; `MemoryIdempotencyStore` keeps keys in this process, bounded in number and time.
+interface; `MemoryIdempotencyStore` keeps keys in this process, bounded in number and time,
+and `SharedIdempotencyStore` (`idempotency_shared.py`) in the state replicas share.
 """
 
 from __future__ import annotations
@@ -108,7 +109,7 @@ class MemoryIdempotencyStore:
             outcome.exception()  # retrieved: duplicates waiting share it, no warning
             raise
         except BaseException:  # timed out, dropped, 5xx, cancelled: the outcome is unknown
-            outcome.set_exception(_unknown())
+            outcome.set_exception(unknown_outcome())
             outcome.exception()
             raise
         outcome.set_result(new_id)
@@ -124,7 +125,7 @@ class MemoryIdempotencyStore:
             del self._entries[(scope, key)]
 
 
-def _unknown() -> UpstreamUnavailable:
+def unknown_outcome() -> UpstreamUnavailable:
     return UpstreamUnavailable(
         "The first request with this `idempotencyKey` may or may not have created the "
         "location (the upstream did not say). Check before creating it with a new key.",

@@ -4,9 +4,12 @@
    without touching the app and every answer (a 413 too) carries the CORS headers a
    browser needs to let the page read it.
 2. Compression of bodies of at least `Settings.compress_min_bytes`.
-3. At most `Settings.max_requests_in_flight` GraphQL requests at once (503 past it).
-4. The request body limit, `Settings.max_body_bytes`.
-5. The body read within `Settings.body_timeout_s`, and cancellation of a request whose
+3. Requests per credential, when `Settings.rate_limit_per_minute` is set (429 past it),
+   counted in the shared state; before the concurrency limit, so that a caller past its
+   rate takes no slot.
+4. At most `Settings.max_requests_in_flight` GraphQL requests at once (503 past it).
+5. The request body limit, `Settings.max_body_bytes`.
+6. The body read within `Settings.body_timeout_s`, and cancellation of a request whose
    client has disconnected (innermost: it reads the body through the limit above).
 """
 
@@ -22,6 +25,7 @@ from gateway.http.compression import CompressionMiddleware
 from gateway.http.concurrency import ConcurrencyLimit
 from gateway.http.disconnect import CancelOnDisconnect
 from gateway.http.limits import BodyLimitMiddleware
+from gateway.http.rate_limit import RateLimit
 
 CORS_METHODS = ("GET", "POST")
 # The only non-safelisted headers a GraphQL client needs: its token and a JSON content type.
@@ -46,6 +50,15 @@ def http_middleware(settings: Settings) -> list[Middleware]:
             )
         )
     stack.append(Middleware(CompressionMiddleware, minimum_size=settings.compress_min_bytes))
+    if settings.rate_limit_per_minute > 0:
+        stack.append(
+            Middleware(
+                RateLimit,
+                per_minute=settings.rate_limit_per_minute,
+                burst=settings.rate_limit_burst,
+                paths=("/graphql",),
+            )
+        )
     stack.append(
         Middleware(
             ConcurrencyLimit,

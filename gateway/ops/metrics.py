@@ -75,6 +75,12 @@ class Metrics:
             buckets=_SECONDS,
             registry=registry,
         )
+        self.response_cache = Counter(
+            "gateway_response_cache",
+            "Upstream reads asked of the response cache: hit or miss.",
+            ["outcome"],
+            registry=registry,
+        )
         self.retries = Counter(
             "gateway_upstream_retries",
             "Upstream attempts that were followed by a retry.",
@@ -143,6 +149,9 @@ class Metrics:
 
     def live_event(self) -> None:
         self.live_events.inc()
+
+    def response_cache_outcome(self, outcome: str) -> None:
+        self.response_cache.labels(outcome=outcome).inc()
 
     def note_live(self, connections: int, subscriptions: int, cohorts: int) -> None:
         """The live layer's gauges, set when the metrics are read."""

@@ -20,6 +20,7 @@ from gateway.schema.evse import Evse
 from gateway.schema.limits import Bounds, DocumentLimits
 from gateway.schema.location import Location
 from gateway.schema.mutation import Mutation
+from gateway.schema.persisted import TrustedDocuments, TrustedDocumentsOnly
 from gateway.schema.query import Query
 from gateway.schema.station import Station
 from gateway.schema.subscription import Subscription
@@ -82,6 +83,7 @@ def build_schema(settings: Settings | None = None) -> GatewaySchema:
     )
     schema: GatewaySchema
     documents = DocumentCache(max_entries=limits.document_cache_size)
+    trusted = TrustedDocuments.load(limits.trusted_documents) if limits.trusted_documents else None
 
     def document_limits() -> DocumentLimits:
         return DocumentLimits(
@@ -97,7 +99,9 @@ def build_schema(settings: Settings | None = None) -> GatewaySchema:
         federation_version="2.5",
         execution_context_class=executor,
         extensions=[
-            # Factories, so that every request gets fresh extension state.
+            # Factories, so that every request gets fresh extension state. The trusted
+            # list first: it supplies the text of a document named by hash.
+            *([lambda: TrustedDocumentsOnly(documents=trusted)] if trusted else []),
             lambda: MaxTokensLimiter(max_token_count=limits.max_query_tokens),
             document_limits,
             ErrorCodes,

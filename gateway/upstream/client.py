@@ -58,6 +58,7 @@ from gateway.upstream.models import (
 )
 from gateway.upstream.observe import CallObserver
 from gateway.upstream.pages import Page, walk
+from gateway.upstream.response_cache import ResponseCache
 from gateway.upstream.retry import RetryPolicy
 from gateway.upstream.transport import (
     DEFAULT_MAX_BODY_BYTES,
@@ -145,6 +146,7 @@ class UpstreamClient:
         breaker: BreakerPolicy | None = None,
         clock: Callable[[], float] = time.monotonic,
         observers: Sequence[CallObserver] | None = None,
+        cache: ResponseCache | None = None,
     ) -> None:
         self._sender = Sender(
             http,
@@ -155,6 +157,7 @@ class UpstreamClient:
             breaker=breaker,
             clock=clock,
             observers=observers,
+            cache=cache,
         )
 
     @property

@@ -35,6 +35,21 @@ LIST_STATIONS: Final = ("GET", "/stations")
 STATION_TRANSACTIONS: Final = ("GET", "/chargingStations/{stationId}/transactions")
 GET_TRANSACTION: Final = ("GET", "/transactions/{txId}")  # inferred path
 
+# --- freshness (GATEWAY_RESPONSE_CACHE) -----------------------------------------------------
+# How long an answer may be served again to the same credential. Only what changes by
+# writes, not by the clock: status, power, errors, sessions and transactions move all the
+# time (and feed the live polls), so they are never cached. ChargEye sends no cache headers.
+FRESH_FOR_S: Final[dict[tuple[str, str], float]] = {
+    LIST_LOCATIONS: 30.0,
+    GET_LOCATION: 30.0,
+    LOCATION_STATIONS: 30.0,
+}
+# What a write makes stale, for the credential that wrote (other tenants' entries age out).
+STALE_AFTER: Final[dict[tuple[str, str], tuple[tuple[str, str], ...]]] = {
+    CREATE_LOCATION: (LIST_LOCATIONS, GET_LOCATION, LOCATION_STATIONS),
+    UPDATE_LOCATION: (LIST_LOCATIONS, GET_LOCATION, LOCATION_STATIONS),
+}
+
 # --- query parameters (all inferred except the two on /stations) ----------------------------
 LOCATION_UIDS_PARAM: Final = "locationUids"
 PAGINATION_TOKEN_PARAM: Final = "paginationToken"

@@ -27,6 +27,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from http.cookiejar import CookieJar, DefaultCookiePolicy
 from typing import Final, Literal
+from urllib.parse import urlencode
 
 import httpx
 
@@ -45,6 +46,7 @@ from gateway.upstream import contract
 from gateway.upstream.aiohttp_transport import AiohttpTransport
 from gateway.upstream.breaker import BreakerPolicy, Breakers, CircuitState, Verdict
 from gateway.upstream.observe import Attempt, CallObserver, LogFailures
+from gateway.upstream.response_cache import ResponseCache
 from gateway.upstream.retry import RetryPolicy, parse_retry_after
 
 logger: Final = logging.getLogger("gateway.upstream")
@@ -187,6 +189,7 @@ class Sender:
         breaker: BreakerPolicy | None = None,
         clock: Callable[[], float] = time.monotonic,
         observers: Sequence[CallObserver] | None = None,
+        cache: ResponseCache | None = None,
     ) -> None:
         if "authorization" in http.headers or http.auth is not None:
             raise ValueError("the shared upstream client must not carry credentials")
@@ -204,6 +207,7 @@ class Sender:
         self.breakers = Breakers(breaker or BreakerPolicy(), clock)
         self.observers: list[CallObserver] = list(observers or [LogFailures()])
         self.last_success: float | None = None  # monotonic time of the last 2xx answer
+        self.cache = cache  # reads served again per credential (response_cache.py)
 
     async def probe(self, op: Operation, *, timeout_s: float) -> bool:
         """`op` sent once without credentials: True when any answer below 500 comes back."""
@@ -236,6 +240,33 @@ class Sender:
         sleeps past it, and an attempt in flight (body included) is cut off when it
         arrives. While the operation's circuit is open, attempts fail fast without I/O.
         """
+        cache = self.cache
+        route = (op.method, op.path)
+        if cache is not None and body is None and cache.fresh_for(route) > 0:
+            target = (path or op.path) + "?" + urlencode(params or [])
+
+            async def fetch() -> bytes:
+                response = await self._observed(op, token, path, params, body, not_found, deadline)
+                return response.content
+
+            return httpx.Response(200, content=await cache.read(route, token, target, fetch))
+        try:
+            return await self._observed(op, token, path, params, body, not_found, deadline)
+        finally:
+            # After any write, even one whose outcome is unknown: it may have landed.
+            if cache is not None and not op.idempotent:
+                await cache.written(route, token)
+
+    async def _observed(
+        self,
+        op: Operation,
+        token: str,
+        path: str | None,
+        params: QueryParams | None,
+        body: bytes | None,
+        not_found: tuple[str, str] | None,
+        deadline: float | None,
+    ) -> httpx.Response:
         headers = bearer_headers(token, body=body is not None)
         tokens = [observer.begin(op.id, headers) for observer in self.observers]
         error: BaseException | None = None

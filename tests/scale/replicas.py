@@ -1,0 +1,74 @@
+"""Gateway replicas as real processes (`python -m gateway serve`) on loopback ports, each
+stopped by its own PID."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+
+from tests.scale.conftest import free_port
+
+ROOT = Path(__file__).resolve().parents[2]
+# The same secret on every replica, so that a cursor from one is good on the others.
+CURSOR_SECRET = "scale-test-cursor-secret-not-a-real-one"
+
+
+@contextmanager
+def replicas(count: int, upstream_url: str, env: Mapping[str, str]) -> Iterator[list[str]]:
+    """`count` gateway processes with the same settings; yields their base URLs."""
+    ports = [free_port() for _ in range(count)]
+    base = {
+        **os.environ,
+        "PYTHONPATH": str(ROOT),
+        "GATEWAY_UPSTREAM_URL": upstream_url,
+        "GATEWAY_CURSOR_SECRET": CURSOR_SECRET,
+        "GATEWAY_LOG_LEVEL": "warning",
+        "GATEWAY_GRAPHIQL": "false",
+        **env,
+    }
+    processes = [
+        subprocess.Popen(
+            [sys.executable, "-m", "gateway", "serve", "--port", str(port)],
+            cwd=ROOT,
+            env=base,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        for port in ports
+    ]
+    try:
+        urls = [f"http://127.0.0.1:{port}" for port in ports]
+        for url, process in zip(urls, processes, strict=True):
+            wait_until_healthy(url, process)
+        yield urls
+    finally:
+        for process in processes:
+            process.send_signal(signal.SIGINT)
+        for process in processes:
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+def wait_until_healthy(url: str, process: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"the gateway at {url} exited with {process.returncode}")
+        try:
+            if httpx.get(url + "/healthz", timeout=1).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.05)
+    raise RuntimeError(f"the gateway at {url} did not come up")
