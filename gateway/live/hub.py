@@ -31,6 +31,7 @@ from gateway.live.feeds import (
 from gateway.live.policy import PollPolicy
 from gateway.live.snapshots import EvseSeen, covers
 from gateway.live.subscriber import Merge, Subscriber, latest
+from gateway.live.watch import PowerWatch
 from gateway.loaders import Loaders
 from gateway.loaders.hardware_errors import error_key
 from gateway.loaders.queries import LocationUids
@@ -120,6 +121,15 @@ class LiveHub:
 
         return self._join(token, self._status, scope, select, latest)
 
+    def power_watch(self, token: str, scope: LocationUids) -> PowerWatch:
+        """The latest power over `scope` from the credential's power poll, for a summary
+        subscription that selects it (part of that subscription: not counted again)."""
+        watch = PowerWatch(scope)
+        power = self._power
+        watch.subscriber = self._join(token, power, scope, watch.select, latest, counted=False)
+        watch.cohort = self._cohorts.get(CohortKey(credential_digest(token), POWER))
+        return watch
+
     def power_changes(self, token: str, scope: LocationUids) -> Subscriber[PowerChange]:
         def select(tick: PowerTick, first: bool) -> Iterable[tuple[Hashable, PowerChange]]:
             for change in tick.changes:
@@ -170,9 +180,12 @@ class LiveHub:
         scope: LocationUids,
         select: Select[T],
         merge: Merge[E],
+        *,
+        counted: bool = True,
     ) -> Subscriber[E]:
         digest = credential_digest(token)
-        if self._per_credential[digest] >= self.limits.max_subscriptions_per_credential:
+        limit = self.limits.max_subscriptions_per_credential
+        if counted and self._per_credential[digest] >= limit:
             raise TooManySubscriptions(
                 f"At most {self.limits.max_subscriptions_per_credential} live subscriptions "
                 "per credential; end one first."
@@ -191,11 +204,11 @@ class LiveHub:
                 self._polled,
             )
         subscriber: Subscriber[E] = Subscriber(scope, self.limits.max_pending_events, merge)
-        self._per_credential[digest] += 1
+        self._per_credential[digest] += counted
         joined = cohort
 
         def leave(gone: Subscriber[Any]) -> None:
-            self._per_credential[digest] -= 1
+            self._per_credential[digest] -= counted
             if self._per_credential[digest] <= 0:
                 del self._per_credential[digest]
             joined.leave(gone)

@@ -8,7 +8,7 @@ each event, which resolve through fresh loaders per event, as in a query.
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, Callable, Iterable
+from collections.abc import AsyncGenerator, Awaitable, Callable, Iterable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Annotated, TypeVar
 
@@ -26,6 +26,7 @@ from gateway.schema.enums import EvseStatus, TxStatus
 from gateway.schema.evse import Evse
 from gateway.schema.hardware_error import HardwareError
 from gateway.schema.power import EvseStatusCount, NetworkSummary
+from gateway.schema.selection import selected_names
 from gateway.upstream.models import NetworkLocationStatus
 
 if TYPE_CHECKING:
@@ -126,7 +127,11 @@ class LocationPowerUpdate:
         return await Location.load(info, str(self.location_id))
 
 
-def summary_of(counts: SummaryCounts, scope: LocationUids) -> NetworkSummary:
+def summary_of(
+    counts: SummaryCounts,
+    scope: LocationUids,
+    power_kw: Callable[[], Awaitable[float | None]] | None = None,
+) -> NetworkSummary:
     return NetworkSummary(
         location_count=counts.location_count,
         station_count=counts.station_count,
@@ -135,6 +140,7 @@ def summary_of(counts: SummaryCounts, scope: LocationUids) -> NetworkSummary:
         faulted_evse_count=counts.faulted,
         active_sessions=counts.active_sessions,
         location_uids=scope,
+        live_power_kw=power_kw,
     )
 
 
@@ -221,8 +227,15 @@ class Subscription:
     ) -> AsyncGenerator[NetworkSummary, None]:
         live, token = _live(info)
         scope = location_uids(location_ids)
-        async for counts in _events(info, live.summaries(token, scope)):
-            yield summary_of(counts, scope)
+        subscriber = live.summaries(token, scope)
+        # The power comes from the credential's shared power poll, not a call per event.
+        watch = live.power_watch(token, scope) if "currentPowerKw" in selected_names(info) else None
+        try:
+            async for counts in _events(info, subscriber):
+                yield summary_of(counts, scope, watch.total_kw if watch is not None else None)
+        finally:
+            if watch is not None:
+                watch.close()
 
     @strawberry.subscription(
         description="Hardware errors as the upstream first lists them (from its newest page).",
