@@ -8,6 +8,7 @@ that ended the cohort (UNAUTHENTICATED when the upstream refused the token).
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections import Counter
 from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass
@@ -48,6 +49,7 @@ class LiveLimits:
     errors_interval_s: float = 15.0
     max_subscriptions_per_credential: int = 500
     max_pending_events: int = 1000
+    max_error_pages: int = 10  # pages of new hardware errors one poll may read
 
 
 @dataclass
@@ -78,7 +80,8 @@ class LiveHub:
         self._on_event = on_event
         self._status = Feed(STATUS, limits.status_interval_s, poll_status, StatusTick, _scope)
         self._power = Feed(POWER, limits.power_interval_s, poll_power, PowerTick, _scope)
-        self._errors = Feed(ERRORS, limits.errors_interval_s, poll_errors, ErrorTick, _scope)
+        walk_errors = functools.partial(poll_errors, max_pages=limits.max_error_pages)
+        self._errors = Feed(ERRORS, limits.errors_interval_s, walk_errors, ErrorTick, _scope)
 
     # --- what the resolvers ask for -------------------------------------------------------
 

@@ -238,7 +238,8 @@ class Subscription:
                 watch.close()
 
     @strawberry.subscription(
-        description="Hardware errors as the upstream first lists them (from its newest page).",
+        description="Hardware errors as the upstream first lists them (newest first, read "
+        "down to the errors seen before).",
         metadata=priced(LIVE),
     )
     async def hardware_errors_raised(
