@@ -116,9 +116,14 @@ class LiveGateway:
 
 
 @asynccontextmanager
-async def live_gateway(emulator: RunningEmulator, **overrides: Any) -> AsyncIterator[LiveGateway]:
+async def live_gateway(
+    emulator: RunningEmulator, *, send_buffer: int | None = None, **overrides: Any
+) -> AsyncIterator[LiveGateway]:
     app = create_app(live_settings(emulator.url, **overrides))
-    async with serving(app, ws="websockets-sansio") as url, httpx.AsyncClient(timeout=30) as admin:
+    async with (
+        serving(app, ws="websockets-sansio", send_buffer=send_buffer) as url,
+        httpx.AsyncClient(timeout=30) as admin,
+    ):
         yield LiveGateway(url, app, emulator, admin)
 
 
