@@ -130,6 +130,11 @@ class Cohort(Generic[S, T]):
         self._waiters.append(waiter)
         return waiter
 
+    @property
+    def poll_asked(self) -> bool:
+        """Whether a poll was asked for ahead of the pause (a join, or `poll_now`)."""
+        return self._wake.is_set()
+
     def scope(self) -> LocationUids:
         """The union of the subscribers' filters; too many for one call: everything."""
         union: set[str] = set()

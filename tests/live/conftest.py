@@ -98,6 +98,15 @@ class LiveGateway:
 
         await asyncio.wait_for(reached(), WAIT_S)
 
+    async def until_subscriptions_joined(self, count: int) -> None:
+        """Until `count` subscriptions have joined; no poll is asked for."""
+
+        async def reached() -> None:
+            while self.live.subscription_count != count:  # noqa: ASYNC110 (as above)
+                await asyncio.sleep(0.01)
+
+        await asyncio.wait_for(reached(), WAIT_S)
+
     @asynccontextmanager
     async def session(
         self, token: str | None, *, in_header: bool = False
