@@ -219,6 +219,7 @@ def live_hub(
             errors_interval_s=settings.live_errors_interval_s,
             max_subscriptions_per_credential=settings.live_max_subscriptions_per_credential,
             max_pending_events=settings.live_max_pending_events,
+            max_error_pages=settings.live_max_error_pages,
         ),
         PollPolicy(max_backoff_s=settings.live_max_backoff_s),
         on_poll=metrics.live_poll,

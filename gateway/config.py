@@ -201,6 +201,9 @@ class Settings:
     live_max_pending_events: int = setting(
         1000, "events waiting per subscriber (coalesced per EVSE or location)", minimum=1
     )
+    live_max_error_pages: int = setting(
+        10, "pages of new hardware errors one live poll may read", minimum=1
+    )
     live_connection_init_timeout_s: float = setting(
         10.0, "seconds a WebSocket may take to send connection_init", minimum=0.01
     )

@@ -59,11 +59,17 @@ def loopback_socket() -> socket.socket:
 
 
 @asynccontextmanager
-async def serving(app: ASGIApp, *, ws: str = "none") -> AsyncIterator[str]:
+async def serving(
+    app: ASGIApp, *, ws: str = "none", send_buffer: int | None = None
+) -> AsyncIterator[str]:
     """Serve `app` with uvicorn on 127.0.0.1 (a port the OS picks); yield its base URL.
 
-    `ws="websockets-sansio"` serves WebSockets too (the live tests)."""
+    `ws="websockets-sansio"` serves WebSockets too (the live tests). `send_buffer` fixes
+    the kernel's send buffer of accepted sockets (they inherit it), which otherwise grows
+    to megabytes on loopback: a client that stops reading then stalls the server soon."""
     sock = loopback_socket()
+    if send_buffer is not None:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, send_buffer)
     port = sock.getsockname()[1]
     config = uvicorn.Config(
         app,

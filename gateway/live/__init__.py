@@ -5,6 +5,7 @@ feeds.py       the views polled (status, power, errors) and what one poll hands 
 snapshots.py   typed records of what a poll saw
 diff.py        pure diffs between two snapshots
 subscriber.py  a subscriber's bounded, coalescing queue of events
+watch.py       the latest power from the shared power poll, for summaries
 policy.py      intervals with jitter, backoff, Retry-After
 hub.py         `LiveHub`, what the subscription resolvers ask
 """

@@ -119,10 +119,21 @@ class Cohort(Generic[S, T]):
     def poll_now(self) -> asyncio.Future[None]:
         """Ask for a poll, backoff or not (tests drive polls with this); the future is done
         when a poll that started after this call is over."""
-        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._waiters.append(waiter)
+        waiter = self.after_next_poll()
         self._wake.set()
         return waiter
+
+    def after_next_poll(self) -> asyncio.Future[None]:
+        """A future done when a poll that starts after this call is over (ok or not),
+        without asking for one."""
+        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._waiters.append(waiter)
+        return waiter
+
+    @property
+    def poll_asked(self) -> bool:
+        """Whether a poll was asked for ahead of the pause (a join, or `poll_now`)."""
+        return self._wake.is_set()
 
     def scope(self) -> LocationUids:
         """The union of the subscribers' filters; too many for one call: everything."""

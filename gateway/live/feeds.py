@@ -2,7 +2,8 @@
 
 - status (GET /locations/networkStatus, every page): EVSE changes and the header's counts;
 - power (GET /locations/currentlyUsedPower): power and sessions per location;
-- errors (GET /locations/networkHardwareErrors, the newest page): errors raised.
+- errors (GET /locations/networkHardwareErrors, newest first, down to the errors the last
+  poll saw): errors raised.
 
 A tick computes its diff once, lazily, for all the cohort's subscribers.
 """
@@ -108,8 +109,22 @@ async def poll_errors(
     scope: LocationUids,
     last: ErrorSnapshot | None,
     scopes: Sequence[LocationUids],
+    *,
+    max_pages: int = 1,
 ) -> ErrorSnapshot:
-    rows = await loaders.hardware_errors.newest(scope)
+    if last is None:
+        rows = await loaders.hardware_errors.newest(scope)  # the first poll: where we start
+    else:
+        # More new errors than a page since the last poll: read on until one already seen
+        # (or older than any seen), so none is skipped; `max_pages` bounds a burst.
+        newest = last.newest()
+
+        def seen(row: HardwareError) -> bool:
+            if error_key(row) in last.keys:
+                return True
+            return newest is not None and row.timestamp is not None and row.timestamp < newest
+
+        rows = await loaders.hardware_errors.newest_until(scope, seen, max_pages)
     snapshot = ErrorSnapshot(scope, rows, frozenset(error_key(row) for row in rows))
     if len(set(scopes)) <= 1:
         return snapshot  # one filter for all: every row is within it, no need to place them

@@ -8,6 +8,7 @@ that ended the cohort (UNAUTHENTICATED when the upstream refused the token).
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections import Counter
 from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass
@@ -31,6 +32,7 @@ from gateway.live.feeds import (
 from gateway.live.policy import PollPolicy
 from gateway.live.snapshots import EvseSeen, covers
 from gateway.live.subscriber import Merge, Subscriber, latest
+from gateway.live.watch import PowerWatch
 from gateway.loaders import Loaders
 from gateway.loaders.hardware_errors import error_key
 from gateway.loaders.queries import LocationUids
@@ -47,6 +49,7 @@ class LiveLimits:
     errors_interval_s: float = 15.0
     max_subscriptions_per_credential: int = 500
     max_pending_events: int = 1000
+    max_error_pages: int = 10  # pages of new hardware errors one poll may read
 
 
 @dataclass
@@ -78,7 +81,8 @@ class LiveHub:
         self._closed = False
         self._status = Feed(STATUS, limits.status_interval_s, poll_status, StatusTick, _scope)
         self._power = Feed(POWER, limits.power_interval_s, poll_power, PowerTick, _scope)
-        self._errors = Feed(ERRORS, limits.errors_interval_s, poll_errors, ErrorTick, _scope)
+        walk_errors = functools.partial(poll_errors, max_pages=limits.max_error_pages)
+        self._errors = Feed(ERRORS, limits.errors_interval_s, walk_errors, ErrorTick, _scope)
 
     # --- what the resolvers ask for -------------------------------------------------------
 
@@ -120,6 +124,15 @@ class LiveHub:
                 yield "summary", counts
 
         return self._join(token, self._status, scope, select, latest)
+
+    def power_watch(self, token: str, scope: LocationUids) -> PowerWatch:
+        """The latest power over `scope` from the credential's power poll, for a summary
+        subscription that selects it (part of that subscription: not counted again)."""
+        watch = PowerWatch(scope)
+        power = self._power
+        watch.subscriber = self._join(token, power, scope, watch.select, latest, counted=False)
+        watch.cohort = self._cohorts.get(CohortKey(credential_digest(token), POWER))
+        return watch
 
     def power_changes(self, token: str, scope: LocationUids) -> Subscriber[PowerChange]:
         def select(tick: PowerTick, first: bool) -> Iterable[tuple[Hashable, PowerChange]]:
@@ -178,12 +191,15 @@ class LiveHub:
         scope: LocationUids,
         select: Select[T],
         merge: Merge[E],
+        *,
+        counted: bool = True,
     ) -> Subscriber[E]:
         if self._closed:
             # A request already read when the shutdown began: no poll may start now.
             raise ShuttingDown("The gateway is shutting down; subscribe again.")
         digest = credential_digest(token)
-        if self._per_credential[digest] >= self.limits.max_subscriptions_per_credential:
+        limit = self.limits.max_subscriptions_per_credential
+        if counted and self._per_credential[digest] >= limit:
             raise TooManySubscriptions(
                 f"At most {self.limits.max_subscriptions_per_credential} live subscriptions "
                 "per credential; end one first."
@@ -202,11 +218,11 @@ class LiveHub:
                 self._polled,
             )
         subscriber: Subscriber[E] = Subscriber(scope, self.limits.max_pending_events, merge)
-        self._per_credential[digest] += 1
+        self._per_credential[digest] += counted
         joined = cohort
 
         def leave(gone: Subscriber[Any]) -> None:
-            self._per_credential[digest] -= 1
+            self._per_credential[digest] -= counted
             if self._per_credential[digest] <= 0:
                 del self._per_credential[digest]
             joined.leave(gone)

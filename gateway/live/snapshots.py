@@ -85,7 +85,7 @@ class PowerSnapshot:
 
 @dataclass(frozen=True, slots=True)
 class ErrorSnapshot:
-    """The newest hardware errors (the upstream's first page), by key, with the location
+    """The newest hardware errors (down to those the last poll saw), by key, with the location
     of each new error's station where the cohort needed it to split events by filter."""
 
     scope: LocationUids

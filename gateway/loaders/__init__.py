@@ -53,6 +53,7 @@ class Loaders:
         self._index = StationIndex()
         scope.holds(self._index.clear)
         self._idempotency = idempotency
+        self._unprimed: list[NetworkLocationStatus] = []  # learnt when status is first used
 
     # Each source is built on first use: most requests need only one or two of them.
     @cached_property
@@ -61,16 +62,20 @@ class Loaders:
 
     @cached_property
     def network_status(self) -> NetworkStatusLoaders:
-        return NetworkStatusLoaders(
+        status = NetworkStatusLoaders(
             self.caller,
             self.scope,
             learn=self._index.learn_status,
             max_pages=self.limits.max_walk_pages,
         )
+        self._learn(status, self._unprimed)
+        self._unprimed = []
+        return status
 
     @cached_property
     def stations(self) -> StationLoaders:
-        return StationLoaders(self.caller, self.scope, self._index, self.network_status)
+        status = self.network_status  # first: it teaches the index what was primed
+        return StationLoaders(self.caller, self.scope, self._index, status)
 
     @cached_property
     def power(self) -> PowerLoaders:
@@ -96,10 +101,17 @@ class Loaders:
 
     def prime_status(self, trees: Iterable[NetworkLocationStatus]) -> None:
         """Status trees read elsewhere just now (a live poll's): the request looks them up
-        instead of asking the upstream again."""
+        instead of asking the upstream again. Kept until a resolver reads status or
+        stations: most subscription events select neither, and priming costs per event."""
+        if "network_status" in self.__dict__:
+            self._learn(self.network_status, trees)
+        else:
+            self._unprimed.extend(trees)
+
+    def _learn(self, status: NetworkStatusLoaders, trees: Iterable[NetworkLocationStatus]) -> None:
         for tree in trees:
             self._index.learn_status(tree)
-            self.network_status.by_location.prime(tree.id, tree)
+            status.by_location.prime(tree.id, tree)
 
     @property
     def shape(self) -> NetworkShape:

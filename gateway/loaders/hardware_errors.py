@@ -7,6 +7,8 @@ Queries that differ only in those filters share the upstream pages.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from gateway.cursors import Position
 from gateway.loaders.caller import Caller
 from gateway.loaders.limits import Limits
@@ -34,6 +36,21 @@ class HardwareErrorLoaders:
     async def newest(self, uids: LocationUids) -> tuple[HardwareError, ...]:
         """The upstream's first page alone: its newest errors (it sorts newest first)."""
         return (await self._page(uids, None)).rows
+
+    async def newest_until(
+        self, uids: LocationUids, seen: Callable[[HardwareError], bool], max_pages: int
+    ) -> tuple[HardwareError, ...]:
+        """The newest errors, page after page until a page holds a row `seen` (the upstream
+        sorts newest first, so what follows is older still), the last page, or `max_pages`."""
+        rows: list[HardwareError] = []
+        token: str | None = None
+        for _ in range(max(1, max_pages)):
+            page = await self._page(uids, token)
+            rows.extend(page.rows)
+            if page.is_last or any(seen(row) for row in page.rows):
+                break
+            token = page.next_token
+        return tuple(rows)
 
     async def _page(self, uids: LocationUids, token: str | None) -> Page[HardwareError]:
         caller = self._caller

@@ -12,10 +12,11 @@ text reuses them) and per value of the variables `@skip`/`@include` read, in a b
 
 from __future__ import annotations
 
+import inspect
 from collections import OrderedDict
 from typing import Any
 
-from graphql import ExecutionResult, OperationDefinitionNode
+from graphql import ExecutionResult, OperationDefinitionNode, OperationType
 from graphql.execution import Executor
 from strawberry.types.arguments import convert_arguments
 
@@ -77,6 +78,26 @@ class PlannedExecutor(Executor[Any]):
         self.operation_extensions = operation_extensions
 
     def execute_operation(self, serially: bool | None = None) -> Any:
+        shared = shared_results(self)
+        if shared is None:
+            return self._execute(serially)
+        results, key = shared
+        found = results.get(key)
+        if found is not None and found[0] is self.operation:
+            return found[1]
+        outcome = self._execute(serially)
+        if not inspect.isawaitable(outcome):
+            results[key] = (self.operation, outcome)
+            return outcome
+
+        async def remember() -> Any:
+            result = await outcome
+            results[key] = (self.operation, result)
+            return result
+
+        return remember()
+
+    def _execute(self, serially: bool | None) -> Any:
         plan = self.plans.plan_for(self) if self.plans.enabled and not serially else None
         if plan is None:
             return super().execute_operation(serially)
@@ -103,6 +124,31 @@ class PlannedExecutor(Executor[Any]):
             return ExecutionResult(data, execution.errors or None)
 
         return run()
+
+
+SharedResults = dict[tuple[int, str | None, str], tuple[OperationDefinitionNode, Any]]
+
+
+def shared_results(
+    executor: Executor[Any],
+) -> tuple[SharedResults, tuple[int, str | None, str]] | None:
+    """Where a subscription event keeps its results, and this subscriber's key, if shared.
+
+    A live event reaches every subscriber of its cohort as one object (`shared_results`
+    on it). Subscribers of the same token with the same document and variables would
+    compute the same result: the first executes, the rest reuse it. The token is in the
+    key, so a result never crosses credentials; the operation node is checked by identity
+    (the document cache hands the same text the same node).
+    """
+    if executor.operation.operation is not OperationType.SUBSCRIPTION:
+        return None
+    results = getattr(executor.root_value, "shared_results", None)
+    if not isinstance(results, dict):
+        return None
+    loaders = getattr(executor.context_value, "loaders", None)
+    token = loaders.caller.bearer if loaders is not None else None
+    variables = repr(sorted(executor.variable_values.coerced.items()))
+    return results, (id(executor.operation), token, variables)
 
 
 def planned_executor(*, enabled: bool) -> type[PlannedExecutor]:

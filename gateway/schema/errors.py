@@ -34,6 +34,12 @@ class ErrorCodes(MaskErrors):
     def _process_errors(self, errors: list[GraphQLError]) -> list[GraphQLError]:
         return [_with_code(first, others) for first, others in _by_failure(errors)]
 
+    def _process_result(self, result: object) -> None:
+        # Most results carry no error: skip MaskErrors' isinstance against a runtime
+        # Protocol, which cost more than executing a live event (once per subscriber).
+        if getattr(result, "errors", None):
+            super()._process_result(result)
+
 
 def _position(error: GraphQLError) -> tuple[tuple[int, int | str], ...]:
     """A total order of error paths (indexes before names), so errors come in path order

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Annotated
 
 import strawberry
@@ -87,12 +88,16 @@ class NetworkSummary:
         description="EVSEs with a session that has not ended (from network status)."
     )
     location_uids: strawberry.Private[LocationUids]
+    # A subscription's figure from the shared power poll, read instead of a call per event.
+    live_power_kw: strawberry.Private[Callable[[], Awaitable[float | None]] | None] = None
 
     @strawberry.field(
         description="Total output power now, kW; null alone if power fails.",
         metadata=priced(Cost(lambda level, ask: Charge(1, shared="power", once=True))),
     )
     async def current_power_kw(self, info: Ctx) -> float | None:
+        if self.live_power_kw is not None:
+            return await self.live_power_kw()
         return (await network_power(info, self.location_uids)).total_power_kw
 
 

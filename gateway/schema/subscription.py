@@ -8,9 +8,12 @@ each event, which resolve through fresh loaders per event, as in a query.
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, Callable, Iterable
+import dataclasses
+import functools
+from collections import OrderedDict
+from collections.abc import AsyncGenerator, Awaitable, Callable, Iterable
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Annotated, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import strawberry
 from strawberry.types import Info
@@ -21,11 +24,13 @@ from gateway.live import LiveHub
 from gateway.live.diff import EvseChange, PowerChange, SummaryCounts
 from gateway.live.subscriber import Subscriber
 from gateway.loaders.queries import LocationUids, location_uids
+from gateway.plans.executor import SharedResults
 from gateway.schema.costs import LOCATION_BY_ID, Ask, Charge, Cost, Level, priced
 from gateway.schema.enums import EvseStatus, TxStatus
 from gateway.schema.evse import Evse
 from gateway.schema.hardware_error import HardwareError
 from gateway.schema.power import EvseStatusCount, NetworkSummary
+from gateway.schema.selection import selected_names
 from gateway.upstream.models import NetworkLocationStatus
 
 if TYPE_CHECKING:
@@ -76,6 +81,8 @@ class EvseStatusChange:
         description="True for the state when subscribing (`includeInitial`), not a change."
     )
     seen_at: datetime = strawberry.field(description="When the gateway's poll saw it (UTC).")
+    # Results of this event per (document, token, variables), shared by its subscribers.
+    shared_results: strawberry.Private[SharedResults] = dataclasses.field(default_factory=dict)
 
     @classmethod
     def of(cls, change: EvseChange, seen_at: datetime) -> EvseStatusChange:
@@ -104,6 +111,7 @@ class LocationPowerUpdate:
     previous_session_count: int | None = strawberry.field(description="Sessions before.")
     session_count: int | None = strawberry.field(description="Sessions running now.")
     seen_at: datetime = strawberry.field(description="When the gateway's poll saw it (UTC).")
+    shared_results: strawberry.Private[SharedResults] = dataclasses.field(default_factory=dict)
 
     @classmethod
     def of(cls, change: PowerChange, seen_at: datetime) -> LocationPowerUpdate:
@@ -126,7 +134,11 @@ class LocationPowerUpdate:
         return await Location.load(info, str(self.location_id))
 
 
-def summary_of(counts: SummaryCounts, scope: LocationUids) -> NetworkSummary:
+def summary_of(
+    counts: SummaryCounts,
+    scope: LocationUids,
+    power_kw: Callable[[], Awaitable[float | None]] | None = None,
+) -> NetworkSummary:
     return NetworkSummary(
         location_count=counts.location_count,
         station_count=counts.station_count,
@@ -135,6 +147,7 @@ def summary_of(counts: SummaryCounts, scope: LocationUids) -> NetworkSummary:
         faulted_evse_count=counts.faulted,
         active_sessions=counts.active_sessions,
         location_uids=scope,
+        live_power_kw=power_kw,
     )
 
 
@@ -198,7 +211,7 @@ class Subscription:
             include_initial=include_initial,
         )
         async for change in _events(info, subscriber, _tree_of):
-            yield EvseStatusChange.of(change, _now())
+            yield _SHARED.of(change, functools.partial(EvseStatusChange.of, change, _now()))
 
     @strawberry.subscription(
         description="Power in use and sessions per location, whenever they change.",
@@ -209,8 +222,8 @@ class Subscription:
     ) -> AsyncGenerator[LocationPowerUpdate, None]:
         live, token = _live(info)
         subscriber = live.power_changes(token, location_uids(location_ids))
-        async for change in _events(info, subscriber):
-            yield LocationPowerUpdate.of(change, _now())
+        async for power in _events(info, subscriber):
+            yield _SHARED.of(power, functools.partial(LocationPowerUpdate.of, power, _now()))
 
     @strawberry.subscription(
         description="The dashboard header: first as it is, then whenever a count changes.",
@@ -221,11 +234,19 @@ class Subscription:
     ) -> AsyncGenerator[NetworkSummary, None]:
         live, token = _live(info)
         scope = location_uids(location_ids)
-        async for counts in _events(info, live.summaries(token, scope)):
-            yield summary_of(counts, scope)
+        subscriber = live.summaries(token, scope)
+        # The power comes from the credential's shared power poll, not a call per event.
+        watch = live.power_watch(token, scope) if "currentPowerKw" in selected_names(info) else None
+        try:
+            async for counts in _events(info, subscriber):
+                yield summary_of(counts, scope, watch.total_kw if watch is not None else None)
+        finally:
+            if watch is not None:
+                watch.close()
 
     @strawberry.subscription(
-        description="Hardware errors as the upstream first lists them (from its newest page).",
+        description="Hardware errors as the upstream first lists them (newest first, read "
+        "down to the errors seen before).",
         metadata=priced(LIVE),
     )
     async def hardware_errors_raised(
@@ -235,6 +256,30 @@ class Subscription:
         subscriber = live.errors_raised(token, location_uids(location_ids))
         async for raised in _events(info, subscriber):
             yield HardwareError.from_row(raised.row)
+
+
+class SharedEvents:
+    """One GraphQL event object per live event, whichever subscriber yields it first, so
+    the subscribers of a cohort can share its results (`plans.executor.shared_results`).
+    Keyed by the live event's identity, checked; the last `size` are kept."""
+
+    def __init__(self, size: int = 4096) -> None:
+        self._made: OrderedDict[int, tuple[object, Any]] = OrderedDict()
+        self._size = size
+
+    def of(self, source: object, build: Callable[[], E]) -> E:
+        found = self._made.get(id(source))
+        if found is not None and found[0] is source:
+            made: E = found[1]
+            return made
+        made = build()
+        self._made[id(source)] = (source, made)
+        while len(self._made) > self._size:
+            self._made.popitem(last=False)
+        return made
+
+
+_SHARED = SharedEvents()
 
 
 def _tree_of(change: EvseChange) -> tuple[NetworkLocationStatus, ...]:

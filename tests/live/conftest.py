@@ -98,6 +98,15 @@ class LiveGateway:
 
         await asyncio.wait_for(reached(), WAIT_S)
 
+    async def until_subscriptions_joined(self, count: int) -> None:
+        """Until `count` subscriptions have joined; no poll is asked for."""
+
+        async def reached() -> None:
+            while self.live.subscription_count != count:  # noqa: ASYNC110 (as above)
+                await asyncio.sleep(0.01)
+
+        await asyncio.wait_for(reached(), WAIT_S)
+
     @asynccontextmanager
     async def session(
         self, token: str | None, *, in_header: bool = False
@@ -116,9 +125,14 @@ class LiveGateway:
 
 
 @asynccontextmanager
-async def live_gateway(emulator: RunningEmulator, **overrides: Any) -> AsyncIterator[LiveGateway]:
+async def live_gateway(
+    emulator: RunningEmulator, *, send_buffer: int | None = None, **overrides: Any
+) -> AsyncIterator[LiveGateway]:
     app = create_app(live_settings(emulator.url, **overrides))
-    async with serving(app, ws="websockets-sansio") as url, httpx.AsyncClient(timeout=30) as admin:
+    async with (
+        serving(app, ws="websockets-sansio", send_buffer=send_buffer) as url,
+        httpx.AsyncClient(timeout=30) as admin,
+    ):
         yield LiveGateway(url, app, emulator, admin)
 
 
