@@ -51,7 +51,7 @@ run: $(STAMP) graphiql-assets
 test: $(STAMP) $(NODE_STAMP) $(GRAPHIQL_STAMP) $(ROUTER_STAMP)
 	$(BIN)/ruff check gateway tests bench
 	$(BIN)/mypy --strict gateway
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n 2 --dist loadfile
 
 # GraphiQL in headless Debian Chromium (tests/browser). As root with apt-get, chromium is
 # installed when missing; playwright never downloads a browser.
