@@ -39,9 +39,8 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import websockets
 
-from bench.live_clients import DOCUMENT
+from bench.live_clients import subscribe
 from bench.side_by_side.processes import Service, free_port, group_usage, wait_for_http
 from gateway.emulator import EmulatorConfig
 from tests.support import FIXED_NOW, RunningEmulator, running_emulator
@@ -111,22 +110,6 @@ def machine() -> str:
         f"{model}, {os.cpu_count()} CPUs, Python {platform.python_version()}, "
         f"{platform.system()} {platform.release()}, load average {load} at the start"
     )
-
-
-async def subscribe(url: str, token: str, subscriber: Subscriber, ready: asyncio.Event) -> None:
-    async with websockets.connect(url, subprotocols=["graphql-transport-ws"]) as socket:  # type: ignore[list-item]
-        init = {"type": "connection_init", "payload": {"Authorization": f"Bearer {token}"}}
-        await socket.send(json.dumps(init))
-        await socket.recv()  # connection_ack
-        message = {"id": "1", "type": "subscribe", "payload": {"query": DOCUMENT}}
-        await socket.send(json.dumps(message))
-        ready.set()
-        async for raw in socket:
-            kind = json.loads(raw)["type"]
-            if kind == "next":
-                subscriber.received.append(time.monotonic())
-            elif kind == "ping":
-                await socket.send('{"type": "pong"}')
 
 
 def credentials(emulator: RunningEmulator, count: int) -> list[tuple[str, str]]:
@@ -225,7 +208,13 @@ async def one_run(options: Options, credential_count: int) -> dict[str, float]:
             stamps = stamp_polls(emulator)
             warm = Subscriber(tokens[0][0])
             ready = asyncio.Event()
-            tasks = [asyncio.create_task(subscribe(ws_url, tokens[0][1], warm, ready))]
+            tasks = [
+                asyncio.create_task(
+                    subscribe(
+                        ws_url, tokens[0][1], lambda: warm.received.append(time.monotonic()), ready
+                    )
+                )
+            ]
             await ready.wait()
             await asyncio.sleep(2 * options.interval_s)
             baseline = group_usage(gateway.pid)

@@ -14,6 +14,7 @@ import contextlib
 import json
 import sys
 import time
+from collections.abc import Callable
 from typing import TextIO
 
 import websockets
@@ -21,7 +22,10 @@ import websockets
 DOCUMENT = "subscription { evseStatusChanges { status evse { stationId evseId } } }"
 
 
-async def subscribe(url: str, token: str, index: int, out: TextIO, ready: asyncio.Event) -> None:
+async def subscribe(
+    url: str, token: str, on_event: Callable[[], object], ready: asyncio.Event
+) -> None:
+    """One graphql-transport-ws subscriber; `on_event` is told of each event it receives."""
     async with websockets.connect(url, subprotocols=["graphql-transport-ws"]) as socket:  # type: ignore[list-item]
         init = {"type": "connection_init", "payload": {"Authorization": f"Bearer {token}"}}
         await socket.send(json.dumps(init))
@@ -32,9 +36,13 @@ async def subscribe(url: str, token: str, index: int, out: TextIO, ready: asynci
         async for raw in socket:
             kind = json.loads(raw)["type"]
             if kind == "next":
-                out.write(f"{index} {time.monotonic()}\n")
+                on_event()
             elif kind == "ping":
                 await socket.send('{"type": "pong"}')
+
+
+def _writer(out: TextIO, index: int) -> Callable[[], object]:
+    return lambda: out.write(f"{index} {time.monotonic()}\n")
 
 
 async def flush(out: TextIO) -> None:
@@ -49,7 +57,7 @@ async def main() -> None:
     tasks = []
     for index, token in enumerate(spec["tokens"]):
         ready = asyncio.Event()
-        tasks.append(asyncio.create_task(subscribe(spec["url"], token, index, out, ready)))
+        tasks.append(asyncio.create_task(subscribe(spec["url"], token, _writer(out, index), ready)))
         await ready.wait()
     out.write("ready\n")
     out.flush()
