@@ -48,7 +48,17 @@ graphiql-assets:
 run: $(STAMP) graphiql-assets
 	$(BIN)/python -m gateway demo
 
+# Debian's nginx, which tests/deploy runs in front of two gateway replicas with
+# deploy/nginx/nginx.conf (a few seconds to install). As root with apt-get it is installed
+# when missing; it is only ever run by the tests, on loopback, never as a service.
+NGINX := /usr/sbin/nginx
+NGINX_CHECK := test -x $(NGINX) || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \
+	{ apt-get install -y -q nginx-light || { apt-get update -q && apt-get install -y -q nginx-light; }; } \
+	>/dev/null 2>&1 && test -x $(NGINX); } || \
+	{ echo "make test needs $(NGINX): run 'apt-get install nginx-light' as root"; exit 1; }
+
 test: $(STAMP) $(NODE_STAMP) $(GRAPHIQL_STAMP) $(ROUTER_STAMP)
+	@$(NGINX_CHECK)
 	$(BIN)/ruff check gateway tests bench
 	$(BIN)/mypy --strict gateway
 	$(BIN)/python -m pytest -n 2 --dist loadfile
