@@ -4,11 +4,13 @@ routes the app serves, its port, real settings, a grace period past the app's dr
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 import kubernetes_validate
@@ -29,6 +31,9 @@ from tests.support import RunningEmulator, serving
 KUBERNETES = DEPLOY / "kubernetes"
 BASE = KUBERNETES / "base"
 PRODUCTION = KUBERNETES / "overlays" / "production"
+SCALED = KUBERNETES / "overlays" / "scaled"
+REDIS = KUBERNETES / "components" / "redis"
+EXTERNAL_REDIS = KUBERNETES / "components" / "external-redis"
 # The oldest release we support (native preStop sleep is on by default from 1.30) and the
 # newest kubernetes-validate knows.
 VERSIONS = ("1.32.0", "1.37.0")
@@ -58,8 +63,8 @@ def render(directory: Path) -> list[dict[str, Any]]:
     return [document for document in yaml.safe_load_all(out) if document]
 
 
-def of_kind(documents: list[dict[str, Any]], kind: str) -> dict[str, Any]:
-    [found] = [d for d in documents if d["kind"] == kind]
+def of_kind(documents: list[dict[str, Any]], kind: str, name: str | None = None) -> dict[str, Any]:
+    [found] = [d for d in documents if d["kind"] == kind and name in (None, d["metadata"]["name"])]
     return found
 
 
@@ -254,3 +259,127 @@ async def test_every_probe_asks_a_route_the_app_answers(emulator: RunningEmulato
     async with serving(app) as base, httpx.AsyncClient() as http:
         assert (await http.get(f"{base}/readyz")).status_code == 503
         assert (await http.get(f"{base}/healthz")).status_code == 200
+
+
+# The Redis option: components/redis (in the cluster) or components/external-redis (its
+# URL from the Secret), and overlays/scaled, production with the in-cluster one.
+
+GATEWAY, REDIS_NAME = "chargeye-gateway", "chargeye-redis"
+
+
+def with_external_redis(tmp_path: Path) -> list[dict[str, Any]]:
+    """Production with the external-Redis component, as its comment tells one to use it."""
+    relative = Path(os.path.relpath(KUBERNETES, tmp_path))
+    (tmp_path / "kustomization.yaml").write_text(
+        yaml.safe_dump(
+            {
+                "apiVersion": "kustomize.config.k8s.io/v1beta1",
+                "kind": "Kustomization",
+                "resources": [str(relative / "overlays" / "production")],
+                "components": [str(relative / "components" / "external-redis")],
+            }
+        )
+    )
+    return render(tmp_path)
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_the_scaled_overlay_and_both_redis_options_render_valid(
+    version: str, tmp_path: Path
+) -> None:
+    scaled = render(SCALED)
+    assert sorted((d["kind"], d["metadata"]["name"]) for d in scaled) == sorted(
+        [(d["kind"], d["metadata"]["name"]) for d in render(PRODUCTION)]
+        + [("Deployment", REDIS_NAME), ("Service", REDIS_NAME), ("NetworkPolicy", REDIS_NAME)]
+    )
+    external = with_external_redis(tmp_path)
+    assert len(external) == 5  # nothing added but the gateway's reference to the Secret
+    for document in [*scaled, *external]:
+        validate(document, version)
+    assert {d["metadata"].get("namespace") for d in scaled} == {"chargeye"}
+
+
+def test_the_components_list_exactly_the_files_beside_them() -> None:
+    for directory in (REDIS, EXTERNAL_REDIS):
+        component = kustomization(directory)
+        assert component["kind"] == "Component"
+        listed = component.get("resources", []) + [p["path"] for p in component["patches"]]
+        beside = [p.name for p in directory.glob("*.yaml") if p.name != "kustomization.yaml"]
+        assert sorted(listed) == sorted(beside), directory
+    overlay = kustomization(SCALED)
+    assert [(SCALED / path).resolve() for path in overlay["resources"]] == [PRODUCTION]
+    assert [(SCALED / path).resolve() for path in overlay["components"]] == [REDIS]
+
+
+def test_scaled_gateways_are_several_and_share_the_cursor_secret_and_redis() -> None:
+    rendered = render(SCALED)
+    deployment = of_kind(rendered, "Deployment", GATEWAY)
+    assert deployment["spec"]["replicas"] > 1
+    assert of_kind(rendered, "HorizontalPodAutoscaler")["spec"]["minReplicas"] > 1
+    env = {e["name"]: e for e in container(deployment)["env"]}
+    reference = env["GATEWAY_CURSOR_SECRET"]["valueFrom"]["secretKeyRef"]
+    assert (reference["name"], reference["key"]) == SECRET
+    assert all(d["kind"] != "Secret" for d in rendered)
+    data = config(rendered)
+    assert set(data) <= SETTINGS_VARIABLES
+    settings = Settings.from_env(data)
+    assert settings.rate_limit_per_minute > 0 and settings.response_cache
+    # The URL names the Redis Service, on the port it serves.
+    url = urlsplit(settings.redis_url)
+    service = of_kind(rendered, "Service", REDIS_NAME)
+    [port] = service["spec"]["ports"]
+    assert (url.scheme, url.hostname, url.port) == ("redis", REDIS_NAME, port["port"])
+
+
+def test_the_external_redis_url_comes_from_the_secret(tmp_path: Path) -> None:
+    rendered = with_external_redis(tmp_path)
+    deployment = of_kind(rendered, "Deployment", GATEWAY)
+    env = {e["name"]: e for e in container(deployment)["env"]}
+    assert set(env) <= SETTINGS_VARIABLES
+    assert "value" not in env["GATEWAY_REDIS_URL"]
+    reference = env["GATEWAY_REDIS_URL"]["valueFrom"]["secretKeyRef"]
+    assert (reference["name"], reference["key"]) == (SECRET[0], "redis-url")
+    # The patch adds to the base's env, it does not replace the cursor secret.
+    assert env["GATEWAY_CURSOR_SECRET"]["valueFrom"]["secretKeyRef"]["key"] == SECRET[1]
+    assert "GATEWAY_REDIS_URL" not in config(rendered)
+    # How to add the key is documented beside the component and in docs/DEPLOY.md.
+    for path in (EXTERNAL_REDIS / "kustomization.yaml", DEPLOY.parent / "docs" / "DEPLOY.md"):
+        assert "--from-literal=redis-url=" in flat(path.read_text()), path
+
+
+def test_redis_is_unprivileged_probed_bounded_and_reached_by_the_gateway_only() -> None:
+    rendered = render(SCALED)
+    redis = of_kind(rendered, "Deployment", REDIS_NAME)
+    gateway = of_kind(rendered, "Deployment", GATEWAY)
+    pod = redis["spec"]["template"]["spec"]
+    labels = redis["spec"]["template"]["metadata"]["labels"]
+    assert redis["spec"]["replicas"] == 1 and redis["spec"]["strategy"]["type"] == "Recreate"
+    assert pod["securityContext"]["runAsNonRoot"] is True
+    assert pod["automountServiceAccountToken"] is False
+    box = container(redis)
+    assert re.fullmatch(r"redis:\d+\.\d+\.\d+-\w+", box["image"]), box["image"]
+    security = box["securityContext"]
+    assert security["readOnlyRootFilesystem"] is True
+    assert security["allowPrivilegeEscalation"] is False
+    assert security["capabilities"]["drop"] == ["ALL"]
+    # Nothing on disk; memory bounded below the container's limit.
+    args = box["args"]
+    assert args[args.index("--save") + 1] == "" and args[args.index("--appendonly") + 1] == "no"
+    assert int(args[args.index("--maxmemory") + 1].removesuffix("mb")) * 2**20 < 256 * 2**20
+    assert box["resources"]["limits"]["memory"] == "256Mi"
+    for name in ("startupProbe", "livenessProbe", "readinessProbe"):
+        assert box[name]["exec"]["command"] == ["redis-cli", "ping"]
+    mounts = {m["mountPath"]: m["name"] for m in box["volumeMounts"]}
+    assert "emptyDir" in {v["name"]: v for v in pod["volumes"]}[mounts["/data"]]
+    [port] = box["ports"]
+    service = of_kind(rendered, "Service", REDIS_NAME)
+    assert service["spec"]["selector"].items() <= labels.items()
+    assert service["spec"]["ports"][0]["targetPort"] == port["name"]
+    # Only the gateway's pods may connect, on that port.
+    policy = of_kind(rendered, "NetworkPolicy")["spec"]
+    assert policy["podSelector"]["matchLabels"].items() <= labels.items()
+    [rule] = policy["ingress"]
+    [source] = rule["from"]
+    gateway_labels = gateway["spec"]["template"]["metadata"]["labels"]
+    assert source["podSelector"]["matchLabels"].items() <= gateway_labels.items()
+    assert [p["port"] for p in rule["ports"]] == [port["name"]]
