@@ -17,6 +17,7 @@ from bench import (
     compression,
     cost,
     live,
+    live_fleet,
     load,
     network,
     scale,
@@ -32,6 +33,7 @@ REPORTS: dict[str, Report] = {
     "compression": compression.main,
     "cost": cost.main,
     "live": live.main,
+    "live-fleet": live_fleet.main,
     "load": load.main,
     "network": network.main,
     "scale": scale.main,
@@ -42,6 +44,7 @@ REPORTS: dict[str, Report] = {
 # parsed before any report starts, so a typo fails at once.
 OPTIONS: dict[str, Callable[[list[str]], Report]] = {
     "live": lambda args: functools.partial(live.main, live.parse_args(args)),
+    "live-fleet": lambda args: functools.partial(live_fleet.main, live_fleet.parse_args(args)),
     "load": lambda args: functools.partial(load.main, load.parse_args(args)),
     "scale": lambda args: functools.partial(scale.main, scale.parse_args(args)),
     "side-by-side": lambda args: functools.partial(

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from bench.fleet import CacheCounts, cache_counts, fleet_cache_counts, metric_value, parse_env
+from bench.live_fleet import Tally, assign, ideal_per_minute, pages_of, split_tag, tagged
+from bench.live_fleet import parse_args as fleet_args
 from bench.scale import parse_args as scale_args
 from bench.scale import parse_split, wrk_script
 
@@ -60,6 +64,45 @@ def test_extra_settings_are_key_value_pairs():
         parse_env(["GATEWAY_LIVE_FLEET"])
 
 
+def test_the_ideal_is_one_walk_per_credential_per_interval():
+    assert pages_of(27, 5) == 6
+    assert pages_of(0, 5) == 1  # an empty view is still one request
+    assert ideal_per_minute([6, 3, 2], interval_s=1.0) == 660.0
+    assert ideal_per_minute([6], interval_s=5.0) == 72.0
+
+
+def test_every_replica_holds_every_credential_in_equal_shares():
+    plan = assign(subscribers=1000, credentials=10, replicas=2)
+    for credential in range(10):
+        for replica in range(2):
+            assert plan.count((credential, replica)) == 50
+    assert sum(1 for _, replica in plan if replica == 0) == 500
+
+
+def test_a_replica_is_known_by_its_path_prefix():
+    assert split_tag("/replica-A/locations/networkStatus") == ("A", "/locations/networkStatus")
+    assert split_tag("/replica-B") == ("B", "")
+    assert split_tag("/locations") == (None, "/locations")
+    assert split_tag("/replica-/x") == (None, "/replica-/x")
+
+
+async def test_the_emulator_wrapper_strips_the_prefix_and_counts_by_replica_and_token():
+    seen: list[str] = []
+
+    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        seen.append(scope["path"])
+
+    tally = Tally()
+    wrapper = tagged(app, tally)
+    scope = {"type": "http", "path": "/replica-B/locations", "headers": []}
+    await wrapper({**scope, "headers": [(b"authorization", b"Bearer t1")]}, None, None)
+    await wrapper({**scope, "headers": [(b"authorization", b"Bearer t1")]}, None, None)
+    await wrapper({"type": "http", "path": "/_emulator/counters", "headers": []}, None, None)
+    assert seen == ["/locations", "/locations", "/_emulator/counters"]
+    assert tally.calls == {("B", "t1"): 2}
+    assert tally.paths == {("B", "/locations"): 2}
+
+
 def test_the_wrk_script_sends_each_body_with_its_own_token_to_both_replicas():
     script = wrk_script([('{"query": "{ a }"}', "tok-1"), ('{"query": "{ b }"}', "tok-2")], [1, 2])
     assert 'local ports = { "1", "2" }' in script
@@ -82,3 +125,14 @@ def test_quick_presets_and_bounds():
     assert (full.seconds, full.concurrency, full.latency_ms) == (10.0, (16, 64), 20)
     with pytest.raises(SystemExit):
         scale_args(["--concurrency", "15"])  # odd: not half on each replica
+    assert fleet_args(["--quick"]).seconds == 8.0
+    fleet = fleet_args(["--env", "GATEWAY_LIVE_FLEET=true"])
+    assert (fleet.seconds, fleet.subscribers, fleet.credentials, fleet.replicas) == (
+        30.0,
+        1000,
+        10,
+        2,
+    )
+    assert fleet.env == (("GATEWAY_LIVE_FLEET", "true"),)
+    with pytest.raises(SystemExit):
+        fleet_args(["--subscribers", "5"])  # fewer than a subscriber per credential and replica
