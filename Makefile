@@ -92,21 +92,23 @@ lock: $(STAMP)
 PEER_STAMP := bench/peer/node_modules/.package-lock.json
 WRK := command -v wrk >/dev/null || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \
 	{ apt-get install -y -q wrk || { apt-get update -q && apt-get install -y -q wrk; }; } \
-	>/dev/null 2>&1; } || echo "wrk not installed: side-by-side falls back to autocannon"
+	>/dev/null 2>&1; } || echo "wrk not installed: side-by-side falls back to autocannon; scale needs wrk"
 
 $(PEER_STAMP): bench/peer/package.json bench/peer/package-lock.json
 	cd bench/peer && npm ci --no-audit --no-fund
 	touch $(PEER_STAMP)
 
-# Every report, the side-by-side matrix in full (about ten minutes).
+# Every report, the side-by-side matrix in full (about ten minutes), the scale-out reports
+# (two replicas on a throwaway Redis: `scale`, `live-fleet`) included.
 bench: $(STAMP) $(PEER_STAMP)
 	@$(WRK)
 	$(BIN)/python -m bench
 
-# The side-by-side table alone, fewer scenarios and shorter cells (under two minutes).
+# The side-by-side table, fewer scenarios and shorter cells, then the scale-out reports'
+# quick presets (about three minutes in all).
 bench-quick: $(STAMP) $(PEER_STAMP)
 	@$(WRK)
-	$(BIN)/python -m bench side-by-side --quick
+	$(BIN)/python -m bench side-by-side --quick scale --quick live-fleet --quick
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -12,7 +12,18 @@ import sys
 from collections.abc import Callable, Coroutine
 from typing import Any
 
-from bench import calls, compression, cost, live, load, network, side_by_side, soak
+from bench import (
+    calls,
+    compression,
+    cost,
+    live,
+    live_fleet,
+    load,
+    network,
+    scale,
+    side_by_side,
+    soak,
+)
 
 # A report returns None, or False when what it measured is a failure (exit status 1).
 Report = Callable[[], Coroutine[Any, Any, bool | None]]
@@ -22,8 +33,10 @@ REPORTS: dict[str, Report] = {
     "compression": compression.main,
     "cost": cost.main,
     "live": live.main,
+    "live-fleet": live_fleet.main,
     "load": load.main,
     "network": network.main,
+    "scale": scale.main,
     "side-by-side": side_by_side.main,
     "soak": soak.main,
 }
@@ -31,7 +44,9 @@ REPORTS: dict[str, Report] = {
 # parsed before any report starts, so a typo fails at once.
 OPTIONS: dict[str, Callable[[list[str]], Report]] = {
     "live": lambda args: functools.partial(live.main, live.parse_args(args)),
+    "live-fleet": lambda args: functools.partial(live_fleet.main, live_fleet.parse_args(args)),
     "load": lambda args: functools.partial(load.main, load.parse_args(args)),
+    "scale": lambda args: functools.partial(scale.main, scale.parse_args(args)),
     "side-by-side": lambda args: functools.partial(
         side_by_side.main, side_by_side.parse_args(args)
     ),
