@@ -242,7 +242,10 @@ def response_cache(
     if not settings.response_cache:
         return None
     store = shared if settings.redis_url else MemoryState(max_keys=10_000)
-    return ResponseCache(store, on_outcome=metrics.response_cache_outcome)
+    # A fetch under the fleet-wide lock takes one upstream call's timeout at most (its
+    # retries excepted); the lock outlives it a little so that waiters rarely fetch too.
+    lock_ttl_s = settings.upstream_timeout_s + 1.0
+    return ResponseCache(store, lock_ttl_s=lock_ttl_s, on_outcome=metrics.response_cache_outcome)
 
 
 def persisted_queries(settings: Settings, shared: SharedState) -> AutomaticPersistedQueries | None:

@@ -249,7 +249,8 @@ class Sender:
                 response = await self._observed(op, token, path, params, body, not_found, deadline)
                 return response.content
 
-            return httpx.Response(200, content=await cache.read(route, token, target, fetch))
+            body = await cache.read(route, token, target, fetch, deadline=deadline)
+            return httpx.Response(200, content=body)
         try:
             return await self._observed(op, token, path, params, body, not_found, deadline)
         finally:
