@@ -58,6 +58,7 @@ from gateway.ops.tracing import Tracing, tracing_from
 from gateway.schema.build import build_schema
 from gateway.schema.persisted import AutomaticPersistedQueries
 from gateway.shared import SharedState, open_state
+from gateway.shared.hold_off import HoldOff
 from gateway.shared.memory import MemoryState
 from gateway.upstream.breaker import BreakerPolicy
 from gateway.upstream.client import RetryPolicy, UpstreamClient, build_http_client
@@ -72,6 +73,7 @@ class AppState(TypedDict):
     idempotency: IdempotencyStore
     live: LiveHub
     shared: SharedState
+    hold_off: HoldOff | None  # credentials the upstream answered 429 (rate_limit.py)
     persisted: AutomaticPersistedQueries | None
 
 
@@ -242,7 +244,10 @@ def response_cache(
     if not settings.response_cache:
         return None
     store = shared if settings.redis_url else MemoryState(max_keys=10_000)
-    return ResponseCache(store, on_outcome=metrics.response_cache_outcome)
+    # A fetch under the fleet-wide lock takes one upstream call's timeout at most (its
+    # retries excepted); the lock outlives it a little so that waiters rarely fetch too.
+    lock_ttl_s = settings.upstream_timeout_s + 1.0
+    return ResponseCache(store, lock_ttl_s=lock_ttl_s, on_outcome=metrics.response_cache_outcome)
 
 
 def persisted_queries(settings: Settings, shared: SharedState) -> AutomaticPersistedQueries | None:
@@ -282,6 +287,9 @@ def create_app(
         shared = open_state(
             settings.redis_url, prefix=settings.redis_key_prefix, timeout_s=settings.redis_timeout_s
         )
+        hold_off = None
+        if settings.upstream_hold_off_max_s > 0:
+            hold_off = HoldOff(shared, max_s=settings.upstream_hold_off_max_s)
         async with http:
             upstream = UpstreamClient(
                 http,
@@ -295,6 +303,7 @@ def create_app(
                 ),
                 observers=observers,
                 cache=response_cache(settings, shared, metrics),
+                on_throttled=None if hold_off is None else hold_off.throttled,
             )
             app.state.upstream_client = upstream
             shapes = ShapeBook()
@@ -307,6 +316,7 @@ def create_app(
                     "idempotency": idempotency_store(settings, shared),
                     "live": live,
                     "shared": shared,
+                    "hold_off": hold_off,
                     "persisted": persisted_queries(settings, shared),
                 }
             finally:

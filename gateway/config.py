@@ -123,6 +123,12 @@ class Settings:
     rate_limit_burst: int = setting(
         0, "requests one credential may send at once (0: a minute's worth)", minimum=0
     )
+    upstream_hold_off_max_s: float = setting(
+        60.0,
+        "after an upstream 429, refuse that credential up front on every replica for its "
+        "Retry-After (5 s without one), at most this long (0: off)",
+        minimum=0,
+    )
     response_cache: bool = setting(
         False, "serve location reads again to the same credential while fresh (contract.py)"
     )

@@ -5,8 +5,9 @@
    browser needs to let the page read it.
 2. Compression of bodies of at least `Settings.compress_min_bytes`.
 3. Requests per credential, when `Settings.rate_limit_per_minute` is set (429 past it),
-   counted in the shared state; before the concurrency limit, so that a caller past its
-   rate takes no slot.
+   counted in the shared state, and credentials the upstream answered 429 held off
+   (`Settings.upstream_hold_off_max_s`); before the concurrency limit, so that a caller
+   past its rate takes no slot.
 4. At most `Settings.max_requests_in_flight` GraphQL requests at once (503 past it).
 5. The request body limit, `Settings.max_body_bytes`.
 6. The body read within `Settings.body_timeout_s`, and cancellation of a request whose
@@ -50,7 +51,7 @@ def http_middleware(settings: Settings) -> list[Middleware]:
             )
         )
     stack.append(Middleware(CompressionMiddleware, minimum_size=settings.compress_min_bytes))
-    if settings.rate_limit_per_minute > 0:
+    if settings.rate_limit_per_minute > 0 or settings.upstream_hold_off_max_s > 0:
         stack.append(
             Middleware(
                 RateLimit,

@@ -7,6 +7,10 @@ every counted answer carries `RateLimit-Limit`, `RateLimit-Remaining` and
 `RateLimit-Reset`. Requests without a token are not counted: they are refused without an
 upstream call anyway. When the store cannot answer (within its timeout), the request is
 let through: an outage of Redis must not become an outage of the gateway.
+
+A credential the upstream itself answered 429 (`shared.HoldOff`, in the app's state as
+`hold_off`) is refused the same way, before its bucket is touched, until the upstream's
+`Retry-After` has passed; that works with `per_minute` 0 too (no bucket, hold-off only).
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from gateway.http.auth import bearer_of
 from gateway.shared import Allowance, SharedState, SharedStateError
+from gateway.shared.hold_off import HoldOff
 
 log = logging.getLogger("gateway.rate_limit")
 WARN_EVERY_S = 60.0  # one log line a minute while the store is down, not one a request
@@ -32,21 +37,30 @@ class RateLimit:
         self, app: ASGIApp, *, per_minute: float, burst: int, paths: tuple[str, ...]
     ) -> None:
         self.app = app
-        self.per_s = per_minute / 60
+        self.per_s = per_minute / 60  # 0: no bucket, upstream hold-offs only
         self.burst = burst or max(1, math.ceil(per_minute))
         self.paths = paths
         self._warned_at = -math.inf
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        shared: SharedState | None = scope.get("state", {}).get("shared")
+        state = scope.get("state", {})
+        shared: SharedState | None = state.get("shared")
+        hold_off: HoldOff | None = state.get("hold_off")
         token = None
         if scope["type"] == "http" and scope["path"] in self.paths and shared is not None:
             token = bearer_of(Headers(scope=scope).get("authorization"))
         if token is None or shared is None:
             await self.app(scope, receive, send)
             return
-        digest = hashlib.sha256(token.encode()).hexdigest()
         try:
+            held = None if hold_off is None else await hold_off.held_for(token)
+            if held is not None:
+                await _refuse(send, [], _seconds(held), UPSTREAM_THROTTLED)
+                return
+            if self.per_s <= 0:
+                await self.app(scope, receive, send)
+                return
+            digest = hashlib.sha256(token.encode()).hexdigest()
             allowance = await shared.gcra(f"rate:{digest}", per_s=self.per_s, burst=self.burst)
         except SharedStateError as exc:
             self._warn(exc)
@@ -54,7 +68,7 @@ class RateLimit:
             return
         headers = self._headers(allowance)
         if not allowance.allowed:
-            await _refuse(send, headers, _seconds(allowance.retry_after_s))
+            await _refuse(send, headers, _seconds(allowance.retry_after_s), PAST_RATE)
             return
 
         async def send_with_headers(message: Message) -> None:
@@ -82,13 +96,19 @@ def _seconds(value: float) -> int:
     return max(1, math.ceil(value)) if value > 0 else 0
 
 
-async def _refuse(send: Send, headers: list[tuple[bytes, bytes]], retry_after: int) -> None:
+PAST_RATE = "Too many requests for this credential; retry later."
+UPSTREAM_THROTTLED = "The upstream is throttling this credential; retry later."
+
+
+async def _refuse(
+    send: Send, headers: list[tuple[bytes, bytes]], retry_after: int, message: str
+) -> None:
     retry_after = max(retry_after, 1)
     body = json.dumps(
         {
             "errors": [
                 {
-                    "message": "Too many requests for this credential; retry later.",
+                    "message": message,
                     "extensions": {"code": "RATE_LIMITED", "retryAfterSeconds": retry_after},
                 }
             ]

@@ -1,4 +1,4 @@
-"""State that replicas share: idempotency claims, rate-limit counters.
+"""State that replicas share: idempotency claims, rate-limit counters, cache locks.
 
 `SharedState` is the interface the features use; `MemoryState` keeps it in this process
 (the default: one replica), `RedisState` in Redis (`GATEWAY_REDIS_URL`), so that every
@@ -38,6 +38,10 @@ class SharedState(Protocol):
         ...
 
     async def delete(self, key: str) -> None: ...
+
+    async def delete_if(self, key: str, value: bytes) -> bool:
+        """Drop `key` only while it still holds `value` (a lock released by its holder)."""
+        ...
 
     async def delete_prefix(self, prefix: str) -> int:
         """Drop every key starting with `prefix`; how many were dropped."""

@@ -44,6 +44,12 @@ class MemoryState:
     async def delete(self, key: str) -> None:
         self._items.pop(key, None)
 
+    async def delete_if(self, key: str, value: bytes) -> bool:
+        if await self.get(key) != value:
+            return False
+        del self._items[key]
+        return True
+
     async def delete_prefix(self, prefix: str) -> int:
         doomed = [key for key in self._items if key.startswith(prefix)]
         for key in doomed:

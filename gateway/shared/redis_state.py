@@ -45,6 +45,13 @@ if n == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
 return n
 """
 
+# Compare-and-delete in one step: a lock that expired and was taken by another replica
+# meanwhile must not be released by its former holder.
+DELETE_IF = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+"""
+
 
 class RedisState:
     def __init__(
@@ -62,6 +69,7 @@ class RedisState:
         )
         self._gcra = self._redis.register_script(GCRA)
         self._incr = self._redis.register_script(INCR)
+        self._delete_if = self._redis.register_script(DELETE_IF)
 
     async def _bounded(self, call: Awaitable[T]) -> T:
         try:
@@ -83,6 +91,10 @@ class RedisState:
 
     async def delete(self, key: str) -> None:
         await self._bounded(self._redis.delete(self._p + key))
+
+    async def delete_if(self, key: str, value: bytes) -> bool:
+        dropped = await self._bounded(self._delete_if(keys=[self._p + key], args=[value]))
+        return bool(dropped)
 
     async def delete_prefix(self, prefix: str) -> int:
         async def drop() -> int:

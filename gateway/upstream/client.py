@@ -65,6 +65,7 @@ from gateway.upstream.transport import (
     Operation,
     QueryParams,
     Sender,
+    Throttled,
     build_http_client,
 )
 
@@ -132,6 +133,7 @@ class UpstreamClient:
     from this client; `policy` governs retries of idempotent GETs; `max_body_bytes` caps
     each answer read; `breaker` sets when an operation's circuit opens and for how long
     (`BreakerPolicy(failure_threshold=0)` turns breakers off); `clock` is the breakers'.
+    `on_throttled` hears of every 429 (see `Throttled`).
     Make one per process: its breakers are then the process's, shared by every tenant.
     """
 
@@ -147,6 +149,7 @@ class UpstreamClient:
         clock: Callable[[], float] = time.monotonic,
         observers: Sequence[CallObserver] | None = None,
         cache: ResponseCache | None = None,
+        on_throttled: Throttled | None = None,
     ) -> None:
         self._sender = Sender(
             http,
@@ -158,6 +161,7 @@ class UpstreamClient:
             clock=clock,
             observers=observers,
             cache=cache,
+            on_throttled=on_throttled,
         )
 
     @property

@@ -2,11 +2,18 @@
 
 Off unless `GATEWAY_RESPONSE_CACHE` is set. An entry is the body of one 2xx GET, keyed by
 the credential's digest (never shared between tenants), the operation and its exact path
-and parameters; it lives for the operation's `contract.FRESH_FOR_S`. Identical reads of
-one credential in flight at once in this process make one call (single-flight). A write
-drops the writer's entries of the operations `contract.STALE_AFTER` names. Entries sit in
-the shared state, so replicas serve each other's; a store that cannot answer is a miss,
-and the read goes upstream.
+and parameters; it lives for the operation's `contract.FRESH_FOR_S`. A write drops the
+writer's entries of the operations `contract.STALE_AFTER` names. Entries sit in the
+shared state, so replicas serve each other's; a store that cannot answer is a miss, and
+the read goes upstream.
+
+Identical reads of one credential make one upstream call across the fleet: in this
+process, followers await the leader's future; between processes, the leader holds a
+short lock in the shared state (`lock:` + the entry's key, so tenants never share one)
+while it fetches, and the other replicas poll for the entry. A lock outlives its holder
+by `lock_ttl_s` at most, and a waiter gives up by then (or at the caller's deadline) and
+fetches itself, so a dead holder, a failed fetch or a store that cannot answer costs an
+extra call, never a hang.
 """
 
 from __future__ import annotations
@@ -14,6 +21,8 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
+import secrets
+import time
 from collections.abc import Awaitable, Callable
 
 from gateway.shared import SharedState, SharedStateError
@@ -23,14 +32,22 @@ log = logging.getLogger("gateway.upstream.cache")
 
 Outcome = Callable[[str], None]  # "hit" or "miss", for the metrics
 
+# A waiter's polls for the entry another replica is fetching: soon at first (most reads
+# take milliseconds), then no more than 20 a second.
+POLL_FIRST_S = 0.005
+POLL_MAX_S = 0.05
+
 
 def digest_of(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
 class ResponseCache:
-    def __init__(self, state: SharedState, *, on_outcome: Outcome | None = None) -> None:
+    def __init__(
+        self, state: SharedState, *, lock_ttl_s: float = 11.0, on_outcome: Outcome | None = None
+    ) -> None:
         self._state = state
+        self._lock_ttl_s = lock_ttl_s  # a little over one upstream call's timeout
         self._on_outcome = on_outcome
         self._flights: dict[str, asyncio.Future[bytes]] = {}
         self.hits = 0
@@ -46,9 +63,13 @@ class ResponseCache:
         token: str,
         target: str,
         fetch: Callable[[], Awaitable[bytes]],
+        *,
+        deadline: float | None = None,
     ) -> bytes:
-        """The body of `target` (path and query) for this credential: cached or fetched."""
-        key = _key(digest_of(token), route) + hashlib.sha256(target.encode()).hexdigest()
+        """The body of `target` (path and query) for this credential: cached or fetched.
+
+        `deadline` (`time.monotonic()`) bounds the wait for another replica's fetch."""
+        key = entry_key(token, route, target)
         while True:
             flight = self._flights.get(key)
             if flight is None:
@@ -66,7 +87,7 @@ class ResponseCache:
         flight = asyncio.get_running_loop().create_future()
         self._flights[key] = flight
         try:
-            body = await self._lookup_or_fetch(route, key, fetch)
+            body = await self._lookup_or_fetch(route, key, fetch, deadline)
         except asyncio.CancelledError:
             flight.cancel()
             raise
@@ -80,16 +101,41 @@ class ResponseCache:
         return body
 
     async def _lookup_or_fetch(
-        self, route: tuple[str, str], key: str, fetch: Callable[[], Awaitable[bytes]]
+        self,
+        route: tuple[str, str],
+        key: str,
+        fetch: Callable[[], Awaitable[bytes]],
+        deadline: float | None,
     ) -> bytes:
         try:
             stored = await self._state.get(key)
         except SharedStateError as exc:
             log.debug("response cache not read: %s", exc)
-            stored = None
+            return await self._fetch(route, key, fetch)  # no lock either: fail open
         if stored is not None:
             self._count("hit")
             return stored
+        lock, holder = "lock:" + key, secrets.token_bytes(16)
+        try:
+            ours = await self._state.set_if_absent(lock, holder, ttl_s=self._lock_ttl_s)
+        except SharedStateError as exc:
+            log.debug("response cache lock not taken: %s", exc)
+            return await self._fetch(route, key, fetch)
+        if ours:
+            try:
+                return await self._fetch(route, key, fetch)
+            finally:
+                await self._release(lock, holder)
+        stored = await self._wait_for(key, lock, deadline)
+        if stored is not None:
+            self._count("hit")
+            return stored
+        # The holder failed, died or is slower than the lock: the read is ours to make.
+        return await self._fetch(route, key, fetch)
+
+    async def _fetch(
+        self, route: tuple[str, str], key: str, fetch: Callable[[], Awaitable[bytes]]
+    ) -> bytes:
         self._count("miss")
         body = await fetch()
         try:
@@ -97,6 +143,33 @@ class ResponseCache:
         except SharedStateError as exc:
             log.debug("response cache not written: %s", exc)
         return body
+
+    async def _wait_for(self, key: str, lock: str, deadline: float | None) -> bytes | None:
+        """The entry another replica's fetch writes; None once its lock is gone without
+        one, the lock's time or the caller's deadline runs out, or the store fails."""
+        until = time.monotonic() + self._lock_ttl_s
+        if deadline is not None:
+            until = min(until, deadline)
+        pause = POLL_FIRST_S
+        try:
+            while time.monotonic() + pause < until:
+                await asyncio.sleep(pause)
+                pause = min(pause * 2, POLL_MAX_S)
+                stored = await self._state.get(key)
+                if stored is not None:
+                    return stored
+                if await self._state.get(lock) is None:
+                    # Released just after the write, or dropped by a failed fetch.
+                    return await self._state.get(key)
+        except SharedStateError as exc:
+            log.debug("response cache wait abandoned: %s", exc)
+        return None
+
+    async def _release(self, lock: str, holder: bytes) -> None:
+        try:
+            await self._state.delete_if(lock, holder)
+        except SharedStateError as exc:
+            log.debug("response cache lock not released (it expires): %s", exc)
 
     async def written(self, route: tuple[str, str], token: str) -> None:
         """After a write of `route` by this credential: its stale entries go."""
@@ -115,6 +188,11 @@ class ResponseCache:
             self.misses += 1
         if self._on_outcome is not None:
             self._on_outcome(outcome)
+
+
+def entry_key(token: str, route: tuple[str, str], target: str) -> str:
+    """The key of one entry; its lock is `lock:` + this."""
+    return _key(digest_of(token), route) + hashlib.sha256(target.encode()).hexdigest()
 
 
 def _key(digest: str, route: tuple[str, str]) -> str:

@@ -23,7 +23,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from http.cookiejar import CookieJar, DefaultCookiePolicy
 from typing import Final, Literal
@@ -83,6 +83,10 @@ class Operation:
 
 
 QueryParams = list[tuple[str, str]]
+
+# Told of every 429 the upstream answers: the caller's token and the Retry-After, if any,
+# so that the credential can be held off up front (the app gives `shared.HoldOff`'s).
+Throttled = Callable[[str, float | None], Awaitable[None]]
 
 
 # Which HTTP/1.1 stack sends upstream calls, under the same httpx API: "aiohttp" (the
@@ -176,6 +180,7 @@ class Sender:
     `max_body_bytes` caps every answer read into memory (see `DEFAULT_MAX_BODY_BYTES`).
     `breaker` governs the per-operation circuit breakers (`breaker.py`); `clock` is
     theirs, a `time.monotonic` stand-in for tests. Deadlines always use `time.monotonic`.
+    `on_throttled` hears of each 429, before the call retries or fails.
     """
 
     def __init__(
@@ -190,6 +195,7 @@ class Sender:
         clock: Callable[[], float] = time.monotonic,
         observers: Sequence[CallObserver] | None = None,
         cache: ResponseCache | None = None,
+        on_throttled: Throttled | None = None,
     ) -> None:
         if "authorization" in http.headers or http.auth is not None:
             raise ValueError("the shared upstream client must not carry credentials")
@@ -208,6 +214,7 @@ class Sender:
         self.observers: list[CallObserver] = list(observers or [LogFailures()])
         self.last_success: float | None = None  # monotonic time of the last 2xx answer
         self.cache = cache  # reads served again per credential (response_cache.py)
+        self.on_throttled = on_throttled
 
     async def probe(self, op: Operation, *, timeout_s: float) -> bool:
         """`op` sent once without credentials: True when any answer below 500 comes back."""
@@ -249,7 +256,8 @@ class Sender:
                 response = await self._observed(op, token, path, params, body, not_found, deadline)
                 return response.content
 
-            return httpx.Response(200, content=await cache.read(route, token, target, fetch))
+            body = await cache.read(route, token, target, fetch, deadline=deadline)
+            return httpx.Response(200, content=body)
         try:
             return await self._observed(op, token, path, params, body, not_found, deadline)
         finally:
@@ -271,7 +279,9 @@ class Sender:
         tokens = [observer.begin(op.id, headers) for observer in self.observers]
         error: BaseException | None = None
         try:
-            return await self._send(op, headers, path, params, body, not_found, deadline, tokens)
+            return await self._send(
+                op, token, headers, path, params, body, not_found, deadline, tokens
+            )
         except BaseException as failed:
             error = failed
             raise
@@ -282,6 +292,7 @@ class Sender:
     async def _send(
         self,
         op: Operation,
+        token: str,
         headers: dict[str, str],
         path: str | None,
         params: QueryParams | None,
@@ -328,6 +339,9 @@ class Sender:
                 return result
 
             failure = result
+            if failure.status == 429 and self.on_throttled is not None:
+                # Awaited, so that the hold is in place before this caller hears of it.
+                await self.on_throttled(token, failure.retry_after)
             delay = None
             # Per attempt, not per call: a retry is one more attempt the breaker judges, so
             # a circuit this call's failures just opened stops its retries too.

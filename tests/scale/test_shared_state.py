@@ -39,6 +39,15 @@ async def test_set_if_absent_stores_only_the_first(state: SharedState) -> None:
     assert await state.get("claim") == b"first"
 
 
+async def test_delete_if_drops_only_its_own_value(state: SharedState) -> None:
+    await state.set("lock", b"theirs", ttl_s=60)
+    assert not await state.delete_if("lock", b"mine")
+    assert await state.get("lock") == b"theirs"
+    assert await state.delete_if("lock", b"theirs")
+    assert await state.get("lock") is None
+    assert not await state.delete_if("lock", b"theirs")  # gone: nothing to drop
+
+
 async def test_delete_prefix_drops_only_its_keys(state: SharedState) -> None:
     for key in ("t1:a", "t1:b", "t1*:c", "t2:a"):
         await state.set(key, b"x", ttl_s=60)
