@@ -48,6 +48,7 @@ from gateway.http.view import ConformantGraphQL
 from gateway.idempotency import IdempotencyStore, MemoryIdempotencyStore
 from gateway.idempotency_shared import SharedIdempotencyStore
 from gateway.live import LiveHub, LiveLimits
+from gateway.live.fleet import Fleet
 from gateway.live.policy import PollPolicy
 from gateway.loaders import Loaders
 from gateway.loaders.shape import ShapeBook
@@ -226,7 +227,20 @@ def live_hub(
         PollPolicy(max_backoff_s=settings.live_max_backoff_s),
         on_poll=metrics.live_poll,
         on_event=metrics.live_event,
+        fleet=live_fleet(settings),
     )
+
+
+def live_fleet(settings: Settings) -> Fleet | None:
+    """With replicas sharing Redis: one poller per cohort among them."""
+    if not (settings.redis_url and settings.live_fleet):
+        return None
+    from gateway.shared.bus import RedisBus  # redis-py only when asked for
+
+    bus = RedisBus(
+        settings.redis_url, prefix=settings.redis_key_prefix, timeout_s=settings.redis_timeout_s
+    )
+    return Fleet(bus, lease_s=settings.live_fleet_lease_s)
 
 
 def idempotency_store(settings: Settings, shared: SharedState) -> IdempotencyStore:
@@ -321,6 +335,8 @@ def create_app(
                 }
             finally:
                 live.close()
+                if live.fleet is not None:
+                    await live.fleet.close()
                 await shared.close()
 
     def upstream_of_app() -> UpstreamClient:

@@ -210,6 +210,12 @@ class Settings:
     live_max_error_pages: int = setting(
         10, "pages of new hardware errors one live poll may read", minimum=1
     )
+    live_fleet: bool = setting(
+        True, "with a Redis URL: one live poller per token and view across all replicas"
+    )
+    live_fleet_lease_s: float = setting(
+        3.0, "seconds a replica's lead of a live poll outlives it (the takeover time)", minimum=0.3
+    )
     live_connection_init_timeout_s: float = setting(
         10.0, "seconds a WebSocket may take to send connection_init", minimum=0.01
     )

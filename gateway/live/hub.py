@@ -29,10 +29,12 @@ from gateway.live.feeds import (
     poll_power,
     poll_status,
 )
+from gateway.live.fleet import Fleet
 from gateway.live.policy import PollPolicy
 from gateway.live.snapshots import EvseSeen, covers
 from gateway.live.subscriber import Merge, Subscriber, latest
 from gateway.live.watch import PowerWatch
+from gateway.live.wire import ERRORS_WIRE, POWER_WIRE, STATUS_WIRE
 from gateway.loaders import Loaders
 from gateway.loaders.hardware_errors import error_key
 from gateway.loaders.queries import LocationUids
@@ -69,6 +71,7 @@ class LiveHub:
         *,
         on_poll: Callable[[str, bool], None] | None = None,
         on_event: Callable[[], None] | None = None,
+        fleet: Fleet | None = None,
     ) -> None:
         self.limits = limits = limits or LiveLimits()
         self._loaders_for = loaders_for
@@ -79,10 +82,17 @@ class LiveHub:
         self._on_poll = on_poll
         self._on_event = on_event
         self._closed = False
-        self._status = Feed(STATUS, limits.status_interval_s, poll_status, StatusTick, _scope)
-        self._power = Feed(POWER, limits.power_interval_s, poll_power, PowerTick, _scope)
+        self.fleet = fleet  # replicas sharing Redis: one poller per cohort among them
+        self._status = Feed(
+            STATUS, limits.status_interval_s, poll_status, StatusTick, _scope, STATUS_WIRE
+        )
+        self._power = Feed(
+            POWER, limits.power_interval_s, poll_power, PowerTick, _scope, POWER_WIRE
+        )
         walk_errors = functools.partial(poll_errors, max_pages=limits.max_error_pages)
-        self._errors = Feed(ERRORS, limits.errors_interval_s, walk_errors, ErrorTick, _scope)
+        self._errors = Feed(
+            ERRORS, limits.errors_interval_s, walk_errors, ErrorTick, _scope, ERRORS_WIRE
+        )
 
     # --- what the resolvers ask for -------------------------------------------------------
 
@@ -161,6 +171,11 @@ class LiveHub:
         return list(self._cohorts.values())
 
     @property
+    def leading_count(self) -> int:
+        """Cohorts this replica polls for (all of them without a fleet)."""
+        return sum(c.link is None or c.link.leading for c in self._cohorts.values())
+
+    @property
     def subscription_count(self) -> int:
         return sum(self._per_credential.values())
 
@@ -217,6 +232,8 @@ class LiveHub:
                 self._forget,
                 self._polled,
             )
+            if self.fleet is not None:
+                cohort.link = self.fleet.link(key, cohort)
         subscriber: Subscriber[E] = Subscriber(scope, self.limits.max_pending_events, merge)
         self._per_credential[digest] += counted
         joined = cohort

@@ -26,7 +26,8 @@ from gateway.config import Settings
 from gateway.emulator import EmulatorConfig
 from tests.deploy.files import DEPLOY, ROOT, unknown_variables, yaml_documents
 from tests.gateway.conftest import gateway_settings
-from tests.scale.conftest import RedisServer, free_port, redis_server
+from tests.scale.conftest import RedisServer, redis_server
+from tests.scale.redis_process import free_port
 from tests.support import RunningEmulator, bearer, serving
 
 __all__ = ["redis_server"]  # a fixture of tests/scale, used here too

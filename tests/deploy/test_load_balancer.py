@@ -29,7 +29,8 @@ from websockets.typing import Subprotocol
 from tests.deploy.files import DEPLOY
 from tests.deploy.test_compose import REPLICAS, raw_environment
 from tests.live.oracle import evse_states
-from tests.scale.conftest import RedisServer, free_port, redis_server
+from tests.scale.conftest import RedisServer, redis_server
+from tests.scale.redis_process import free_port
 from tests.scale.replicas import replicas
 from tests.support import RunningEmulator, SharedServer, bearer
 

@@ -10,6 +10,7 @@ import sys
 import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -21,9 +22,24 @@ ROOT = Path(__file__).resolve().parents[2]
 CURSOR_SECRET = "scale-test-cursor-secret-not-a-real-one"
 
 
+@dataclass(frozen=True)
+class Replica:
+    url: str  # http://127.0.0.1:port
+    process: subprocess.Popen[bytes]
+
+
 @contextmanager
 def replicas(count: int, upstream_url: str, env: Mapping[str, str]) -> Iterator[list[str]]:
     """`count` gateway processes with the same settings; yields their base URLs."""
+    with replica_processes(count, upstream_url, env) as running:
+        yield [replica.url for replica in running]
+
+
+@contextmanager
+def replica_processes(
+    count: int, upstream_url: str, env: Mapping[str, str]
+) -> Iterator[list[Replica]]:
+    """As `replicas`, with each process, for a test that kills one."""
     ports = [free_port() for _ in range(count)]
     base = {
         **os.environ,
@@ -45,13 +61,17 @@ def replicas(count: int, upstream_url: str, env: Mapping[str, str]) -> Iterator[
         for port in ports
     ]
     try:
-        urls = [f"http://127.0.0.1:{port}" for port in ports]
-        for url, process in zip(urls, processes, strict=True):
-            wait_until_healthy(url, process)
-        yield urls
+        running = [
+            Replica(f"http://127.0.0.1:{port}", process)
+            for port, process in zip(ports, processes, strict=True)
+        ]
+        for replica in running:
+            wait_until_healthy(replica.url, replica.process)
+        yield running
     finally:
         for process in processes:
-            process.send_signal(signal.SIGINT)
+            if process.poll() is None:
+                process.send_signal(signal.SIGINT)
         for process in processes:
             try:
                 process.wait(timeout=15)
