@@ -80,6 +80,7 @@ RECONNECT_S = 1.0
 class RedisBus:
     def __init__(self, url: str, *, prefix: str = "", timeout_s: float = 0.5) -> None:
         self._p = prefix
+        self._url = url
         self._timeout = timeout_s
         self._redis = Redis.from_url(
             url,
@@ -156,7 +157,15 @@ class RedisBus:
 
     async def _listen(self) -> None:
         while True:
-            pubsub = self._redis.pubsub(ignore_subscribe_messages=True)
+            # A client of its own each time: a pooled connection a cancelled command left
+            # half-read must never become the subscription's.
+            client = Redis.from_url(
+                self._url,
+                socket_timeout=None,  # get_message bounds each wait itself
+                socket_connect_timeout=self._timeout,
+                retry=Retry(NoBackoff(), 0),
+            )
+            pubsub = client.pubsub(ignore_subscribe_messages=True)
             try:
                 await self._follow(pubsub)
             except (RedisError, OSError, TimeoutError) as exc:
@@ -166,6 +175,7 @@ class RedisBus:
             finally:
                 with contextlib.suppress(RedisError, OSError, TimeoutError):
                     await asyncio.wait_for(pubsub.aclose(), self._timeout)  # type: ignore[no-untyped-call]
+                    await asyncio.wait_for(client.aclose(), self._timeout)
             await asyncio.sleep(RECONNECT_S)
 
     async def _follow(self, pubsub: PubSub) -> None:
