@@ -346,7 +346,12 @@ def create_app(
     async def metrics_route(request: Request) -> Response:
         live: LiveHub | None = getattr(app.state, "live", None)
         if live is not None:
-            metrics.note_live(graphql.live_connections, live.subscription_count, live.cohort_count)
+            metrics.note_live(
+                graphql.live_connections,
+                live.subscription_count,
+                live.cohort_count,
+                live.leading_count,
+            )
         body, media_type = metrics.exposition(
             upstream_of_app().circuit_states, settings.metrics_multiprocess_dir
         )

@@ -97,6 +97,8 @@ class FleetLink:
 
     async def remote_scopes(self) -> list[LocationUids]:
         """The filters the other replicas posted for this cohort; none if Redis is away."""
+        if self._fleet.degraded:
+            return []  # each replica polls for its own: no wait on a Redis that is away
         try:
             entries = await self._fleet.bus.read(self.board)
         except SharedStateError:

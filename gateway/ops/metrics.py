@@ -118,6 +118,12 @@ class Metrics:
             registry=registry,
             multiprocess_mode="livesum",
         )
+        self.live_cohorts_led = Gauge(
+            "gateway_live_cohorts_led",
+            "Poll loops this process polls for (on a fleet: those whose lease it holds).",
+            registry=registry,
+            multiprocess_mode="livesum",
+        )
         self.live_polls = Counter(
             "gateway_live_polls",
             "Live polls by upstream view and outcome (ok, failed).",
@@ -153,11 +159,12 @@ class Metrics:
     def response_cache_outcome(self, outcome: str) -> None:
         self.response_cache.labels(outcome=outcome).inc()
 
-    def note_live(self, connections: int, subscriptions: int, cohorts: int) -> None:
+    def note_live(self, connections: int, subscriptions: int, cohorts: int, led: int) -> None:
         """The live layer's gauges, set when the metrics are read."""
         self.live_connections.set(connections)
         self.live_subscriptions.set(subscriptions)
         self.live_cohorts.set(cohorts)
+        self.live_cohorts_led.set(led)
 
     # --- upstream calls: a CallObserver -----------------------------------------------
     def begin(self, operation: str, headers: dict[str, str]) -> object:

@@ -80,6 +80,13 @@ async def polls(http: httpx.AsyncClient, replica: Replica) -> int:
     return int(float(found.group(1))) if found else 0
 
 
+async def cohorts_led(http: httpx.AsyncClient, replica: Replica) -> int:
+    text = (await http.get(replica.url + "/metrics")).text
+    found = re.search(r"^gateway_live_cohorts_led (\S+)$", text, re.M)
+    assert found, "no gateway_live_cohorts_led sample"
+    return int(float(found.group(1)))
+
+
 async def until(check: Callable[[], bool], step: Callable[[], Any] | None = None) -> None:
     async def reached() -> None:
         while not check():
@@ -176,6 +183,7 @@ async def test_one_poll_per_interval_across_replicas_and_a_takeover(
             assert min(made) == 0, made  # the follower polled nothing
             assert max(made) >= 6, made
             assert max(made) - 1 <= calls <= max(made) + 1  # one in flight at either end
+            assert [await cohorts_led(http, r) for r in (leader, follower)] == [1, 0]
             for replica in (first, second):
                 await until(lambda r=replica: in_step(sockets[r.url], on[r.url]), advance)
 
@@ -191,6 +199,7 @@ async def test_one_poll_per_interval_across_replicas_and_a_takeover(
             took_over = await polls(http, follower) - polls_before_kill
             print(f"the survivor polled {took_over} times after the kill")
             assert took_over > 0
+            assert await cohorts_led(http, follower) == 1
 
 
 async def test_a_cohort_on_the_fleet_never_reaches_another_credential(
