@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import uuid
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
@@ -24,6 +25,7 @@ from redis.asyncio import Redis
 from redis.asyncio.client import PubSub
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
+from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
 
 from gateway.shared import SharedStateError
@@ -75,6 +77,7 @@ return live
 """
 LISTEN_WAIT_S = 0.2  # how long the listener waits for a message before it looks at changes
 RECONNECT_S = 1.0
+PROBE_S = 1.0  # how often the listener checks that its subscription still hears
 
 
 class RedisBus:
@@ -94,6 +97,7 @@ class RedisBus:
         self._post = self._redis.register_script(POST)
         self._read = self._redis.register_script(READ)
         self._handlers: dict[str, Handler] = {}
+        self._probe = f"{prefix}bus-probe:{uuid.uuid4().hex}"  # this listener's own channel
         self._changed = asyncio.Event()
         self._listener: asyncio.Task[None] | None = None
         self.connected = False  # whether the listener holds its subscriptions now
@@ -179,28 +183,39 @@ class RedisBus:
             await asyncio.sleep(RECONNECT_S)
 
     async def _follow(self, pubsub: PubSub) -> None:
+        """Hold the subscriptions `_handlers` names, and prove they still hear: a probe
+        sent to ourselves every `PROBE_S`; none heard for three of them, and the
+        subscription is dropped and made again (a connection can stay open and hear
+        nothing, e.g. after Redis was replaced under it)."""
         subscribed: set[str] = set()
+        loop = asyncio.get_running_loop()
+        heard_at = sent_at = loop.time()
         while True:
+            now = loop.time()
+            if now - heard_at > 3 * PROBE_S:
+                raise RedisConnectionError("the subscription heard nothing, not even its probe")
+            if now - sent_at >= PROBE_S:
+                sent_at = now
+                with contextlib.suppress(SharedStateError):
+                    await self._bounded(self._redis.publish(self._probe, b""))
             if self._changed.is_set() or not self.connected:
                 self._changed.clear()
-                wanted = set(self._handlers)
+                wanted = {*self._handlers, self._probe}
                 if gone := subscribed - wanted:
                     await asyncio.wait_for(pubsub.unsubscribe(*gone), self._timeout)
                 if new := wanted - subscribed:
                     await asyncio.wait_for(pubsub.subscribe(*new), self._timeout)
                 subscribed = wanted
                 self.connected = True
-            if not subscribed:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._changed.wait(), LISTEN_WAIT_S)
-                continue
             message = await pubsub.get_message(timeout=LISTEN_WAIT_S)
             if message is None or message.get("type") != "message":
                 continue
-            channel = message["channel"]
-            handler = self._handlers.get(
-                channel.decode() if isinstance(channel, bytes) else channel
-            )
+            raw = message["channel"]
+            channel = raw.decode() if isinstance(raw, bytes) else raw
+            if channel == self._probe:
+                heard_at = loop.time()
+                continue
+            handler = self._handlers.get(channel)
             if handler is not None:
                 try:
                     handler(message["data"])

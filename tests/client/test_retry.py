@@ -48,9 +48,7 @@ def test_retry_after_is_honoured_up_to_its_cap() -> None:
     assert policy.delay_s(1, 6.0) is None  # too long to wait inside one request
 
 
-@pytest.mark.parametrize(
-    "kwargs", [{"max_attempts": 0}, {"jitter": 1.5}, {"base_delay_s": -1.0}]
-)
+@pytest.mark.parametrize("kwargs", [{"max_attempts": 0}, {"jitter": 1.5}, {"base_delay_s": -1.0}])
 def test_nonsense_policies_are_refused(kwargs: dict[str, float]) -> None:
     with pytest.raises(ValueError):
         RetryPolicy(**kwargs)  # type: ignore[arg-type]

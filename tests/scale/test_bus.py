@@ -5,6 +5,7 @@ back), and every call bounded when Redis does not answer."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
@@ -81,10 +82,10 @@ async def test_a_listener_hears_its_channel_only_and_again_after_redis_came_back
         bus.listen("mine", heard.append)
 
         async def published(message: bytes) -> None:
-            while await bus.publish("mine", message) == 0:  # noqa: ASYNC110 (until the listener is on)
-                await asyncio.sleep(0.02)
-            while message not in heard:  # noqa: ASYNC110 (the listener's)
-                await asyncio.sleep(0.02)
+            while message not in heard:
+                with contextlib.suppress(SharedStateError):  # a stale pooled connection
+                    await bus.publish("mine", message)  # again: until the listener is on
+                await asyncio.sleep(0.05)
 
         try:
             await asyncio.wait_for(published(b"one"), WAIT_S)
@@ -94,7 +95,7 @@ async def test_a_listener_hears_its_channel_only_and_again_after_redis_came_back
                 await bus.publish("mine", b"lost")
             redis.start()  # a new Redis on the same port: the listener subscribes again
             await asyncio.wait_for(published(b"two"), WAIT_S)
-            assert heard == [b"one", b"two"]
+            assert set(heard) == {b"one", b"two"}  # ours, every time; never "theirs"
         finally:
             await bus.close()
 
