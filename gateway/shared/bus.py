@@ -29,6 +29,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
 
 from gateway.shared import SharedStateError
+from gateway.shared.redis_state import bounded, connect
 
 log = logging.getLogger("gateway.shared.bus")
 T = TypeVar("T")
@@ -85,13 +86,7 @@ class RedisBus:
         self._p = prefix
         self._url = url
         self._timeout = timeout_s
-        self._redis = Redis.from_url(
-            url,
-            socket_timeout=timeout_s,
-            socket_connect_timeout=timeout_s,
-            retry=Retry(NoBackoff(), 0),
-            health_check_interval=30,
-        )
+        self._redis = connect(url, timeout_s=timeout_s)
         self._claim = self._redis.register_script(CLAIM)
         self._release = self._redis.register_script(RELEASE)
         self._post = self._redis.register_script(POST)
@@ -103,11 +98,7 @@ class RedisBus:
         self.connected = False  # whether the listener holds its subscriptions now
 
     async def _bounded(self, call: Awaitable[T]) -> T:
-        try:
-            async with asyncio.timeout(self._timeout):
-                return await call
-        except (RedisError, OSError, TimeoutError) as exc:
-            raise SharedStateError(f"redis: {type(exc).__name__}") from exc
+        return await bounded(call, self._timeout)
 
     # --- leases ---------------------------------------------------------------------------
 

@@ -59,24 +59,13 @@ class RedisState:
     ) -> None:
         self._p = prefix  # namespaces this deployment's keys in a Redis it may share
         self._timeout = timeout_s
-        self._redis = Redis.from_url(
-            url,
-            socket_timeout=timeout_s,
-            socket_connect_timeout=timeout_s,
-            max_connections=max_connections,
-            retry=Retry(NoBackoff(), 0),
-            health_check_interval=30,
-        )
+        self._redis = connect(url, timeout_s=timeout_s, max_connections=max_connections)
         self._gcra = self._redis.register_script(GCRA)
         self._incr = self._redis.register_script(INCR)
         self._delete_if = self._redis.register_script(DELETE_IF)
 
     async def _bounded(self, call: Awaitable[T]) -> T:
-        try:
-            async with asyncio.timeout(self._timeout):
-                return await call
-        except (RedisError, OSError, TimeoutError) as exc:
-            raise SharedStateError(f"redis: {type(exc).__name__}") from exc
+        return await bounded(call, self._timeout)
 
     async def get(self, key: str) -> bytes | None:
         value = await self._bounded(self._redis.get(self._p + key))
@@ -117,6 +106,28 @@ class RedisState:
 
     async def close(self) -> None:
         await self._redis.aclose()
+
+
+def connect(url: str, *, timeout_s: float, max_connections: int = 50) -> Redis:
+    """A pooled client whose every connect and read gives up after `timeout_s`, and which
+    never retries by itself (a retried claim could be ours twice)."""
+    return Redis.from_url(
+        url,
+        socket_timeout=timeout_s,
+        socket_connect_timeout=timeout_s,
+        max_connections=max_connections,
+        retry=Retry(NoBackoff(), 0),
+        health_check_interval=30,
+    )
+
+
+async def bounded(call: Awaitable[T], timeout_s: float) -> T:
+    """`call` within `timeout_s`; every redis-py failure becomes `SharedStateError`."""
+    try:
+        async with asyncio.timeout(timeout_s):
+            return await call
+    except (RedisError, OSError, TimeoutError) as exc:
+        raise SharedStateError(f"redis: {type(exc).__name__}") from exc
 
 
 def _ms(seconds: float) -> int:

@@ -14,7 +14,6 @@ import json
 import shutil
 import subprocess
 import tempfile
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,7 +30,7 @@ from tests.deploy.test_compose import REPLICAS, raw_environment
 from tests.live.oracle import evse_states
 from tests.scale.conftest import RedisServer, redis_server
 from tests.scale.redis_process import free_port
-from tests.scale.replicas import replicas
+from tests.scale.replicas import replicas, wait_until_healthy
 from tests.support import RunningEmulator, SharedServer, bearer
 
 __all__ = ["redis_server"]  # a fixture of tests/scale, used here too
@@ -98,7 +97,7 @@ def stack(emulator_server: SharedServer, redis_server: RedisServer) -> Iterator[
             process = subprocess.Popen(command, stderr=stderr)
         try:
             url = f"http://127.0.0.1:{port}"
-            wait_for_balancer(url, process, log)
+            wait_until_healthy(url, process, route="/lb-healthz", why_exited=log.read_text)
             yield Stack(url, urls)
         finally:
             process.terminate()  # this PID only: it is ours
@@ -107,20 +106,6 @@ def stack(emulator_server: SharedServer, redis_server: RedisServer) -> Iterator[
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
-
-
-def wait_for_balancer(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + WAIT_S
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"nginx exited: {log.read_text()}")
-        try:
-            if httpx.get(url + "/lb-healthz", timeout=1).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.05)
-    raise RuntimeError("nginx did not start listening")
 
 
 def graphql_requests(replica: str) -> float:

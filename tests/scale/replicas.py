@@ -8,7 +8,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -80,15 +80,23 @@ def replica_processes(
                 process.wait()
 
 
-def wait_until_healthy(url: str, process: subprocess.Popen[bytes]) -> None:
+def wait_until_healthy(
+    url: str,
+    process: subprocess.Popen[bytes],
+    *,
+    route: str = "/healthz",
+    why_exited: Callable[[], str] | None = None,
+) -> None:
+    """Until `url + route` answers 200; fails at once if `process` exits first."""
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError(f"the gateway at {url} exited with {process.returncode}")
+            detail = why_exited() if why_exited is not None else f"code {process.returncode}"
+            raise RuntimeError(f"the process serving {url} exited: {detail}")
         try:
-            if httpx.get(url + "/healthz", timeout=1).status_code == 200:
+            if httpx.get(url + route, timeout=1).status_code == 200:
                 return
         except httpx.TransportError:
             pass
         time.sleep(0.05)
-    raise RuntimeError(f"the gateway at {url} did not come up")
+    raise RuntimeError(f"{url}{route} did not come up")
