@@ -257,11 +257,22 @@ def response_cache(
 ) -> ResponseCache | None:
     if not settings.response_cache:
         return None
-    store = shared if settings.redis_url else MemoryState(max_keys=10_000)
+    # Redis evicts by its own maxmemory policy (INFO stats: evicted_keys); this process's
+    # store, full, drops its oldest entries and counts each as outcome="eviction".
+    store = shared
+    if not settings.redis_url:
+        store = MemoryState(
+            max_keys=10_000, on_evict=lambda: metrics.response_cache_outcome("eviction")
+        )
     # A fetch under the fleet-wide lock takes one upstream call's timeout at most (its
     # retries excepted); the lock outlives it a little so that waiters rarely fetch too.
     lock_ttl_s = settings.upstream_timeout_s + 1.0
-    return ResponseCache(store, lock_ttl_s=lock_ttl_s, on_outcome=metrics.response_cache_outcome)
+    return ResponseCache(
+        store,
+        lock_ttl_s=lock_ttl_s,
+        live_s=settings.response_cache_live_s,
+        on_outcome=metrics.response_cache_outcome,
+    )
 
 
 def persisted_queries(settings: Settings, shared: SharedState) -> AutomaticPersistedQueries | None:

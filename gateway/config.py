@@ -132,6 +132,12 @@ class Settings:
     response_cache: bool = setting(
         False, "serve location reads again to the same credential while fresh (contract.py)"
     )
+    response_cache_live_s: float = setting(
+        0,
+        "with the response cache, also serve network status and power reads again for this "
+        "many seconds; live subscriptions may then see data this old (0: never cached)",
+        minimum=0,
+    )
     persisted_query_ttl_s: float = setting(
         24 * 3600, "seconds a document registered by hash (APQ) is kept", minimum=1
     )

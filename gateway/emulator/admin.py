@@ -83,6 +83,22 @@ async def add_fault(request: Request) -> Response:
     return json_response(_OK)
 
 
+async def set_cache_control(request: Request) -> Response:
+    """`{"operation": id, "value": "max-age=60"}`: that operation's answers carry the
+    header from now on; `"value": null` removes it; `/_emulator/reset` removes them all."""
+    try:
+        body = await _object(request)
+        operation, value = body.get("operation"), body.get("value")
+        if not isinstance(operation, str):
+            raise BodyError("'operation' must be an operationId")
+        if value is not None and not isinstance(value, str):
+            raise BodyError("'value' must be a string or null")
+        emulator_state(request.app).set_cache_control(operation, value)
+    except (BodyError, ValueError) as exc:
+        return error_response(400, str(exc))
+    return json_response(_OK)
+
+
 async def set_latency(request: Request) -> Response:
     try:
         ms = _integer(await _object(request), "ms", None, 0)
@@ -179,6 +195,7 @@ ADMIN_ROUTES: list[BaseRoute] = [
     Route("/_emulator/reset", reset, methods=["POST"]),
     Route("/_emulator/reset-data", reset_data, methods=["POST"]),
     Route("/_emulator/faults", add_fault, methods=["POST"]),
+    Route("/_emulator/cache-control", set_cache_control, methods=["POST"]),
     Route("/_emulator/latency", set_latency, methods=["PUT"]),
     Route("/_emulator/page-size", set_page_size, methods=["PUT"]),
     Route("/_emulator/tokens", tokens, methods=["GET"]),

@@ -185,13 +185,17 @@ def operation(operation_id: str, handler: Handler, *, refresh: bool = False) -> 
             tenant_id = state.tokens.tenant_of(
                 request.headers.get("authorization"), state.clock(), refresh=refresh
             )
-            return await handler(Call(request, state, tenant_id))
+            response = await handler(Call(request, state, tenant_id))
         except AuthError as exc:
             return error_response(401, str(exc), {"WWW-Authenticate": "Bearer"})
         except (QueryError, BodyError, PageTokenError) as exc:
             return error_response(400, str(exc))
         except ApiError as exc:
             return error_response(exc.status, exc.message)
+        cache_control = state.cache_control.get(operation_id)
+        if cache_control is not None:
+            response.headers["Cache-Control"] = cache_control
+        return response
 
     endpoint.__name__ = operation_id
     return endpoint

@@ -48,6 +48,8 @@ class EmulatorState:
         self.page_size = config.page_size
         self.clock: Callable[[], float] = time.time
         self.faults = FaultQueue()
+        self.cache_control: dict[str, str] = {}
+        """operationId -> the Cache-Control its handler's answers carry (none by default)."""
         secret = secrets.token_bytes(32)
         self.pager = Pager(secret)
         self.tokens = TokenBook(self.tenants, config.seed, secret, self.clock(), DEMO_TOKEN_TTL_S)
@@ -90,15 +92,26 @@ class EmulatorState:
             raise ValueError(f"unknown operationId {operation_id!r}")
         self.faults.add(operation_id, fault, times)
 
+    def set_cache_control(self, operation_id: str, value: str | None) -> None:
+        """Send `Cache-Control: value` with `operation_id`'s answers (None: none again)."""
+        if operation_id not in OPERATION_IDS:
+            raise ValueError(f"unknown operationId {operation_id!r}")
+        if value is None:
+            self.cache_control.pop(operation_id, None)
+        else:
+            self.cache_control[operation_id] = value
+
     def record(self, operation_id: str, method: str, path_with_query: str) -> None:
         self.counters[operation_id] += 1
         self.requests.append((operation_id, method, path_with_query))
 
     def reset(self) -> None:
-        """Clear counters, the request log and pending faults (the data stays)."""
+        """Clear counters, the request log, pending faults and Cache-Control headers (the
+        data stays)."""
         self.counters.clear()
         self.requests.clear()
         self.faults.clear()
+        self.cache_control.clear()
         self.max_in_flight = self.in_flight
 
     def reset_data(self) -> None:

@@ -77,7 +77,8 @@ class Metrics:
         )
         self.response_cache = Counter(
             "gateway_response_cache",
-            "Upstream reads asked of the response cache: hit or miss.",
+            "Upstream reads asked of the response cache (hit or miss), and entries its "
+            "in-process store dropped when full (eviction).",
             ["outcome"],
             registry=registry,
         )

@@ -11,14 +11,23 @@ from gateway.shared.gcra import decide
 
 
 class MemoryState:
-    """Keys with expiry, at most `max_keys` (the least recently written go first)."""
+    """Keys with expiry, at most `max_keys` (the least recently written go first).
+
+    `evictions` counts the unexpired keys dropped to make room (each also calls
+    `on_evict`); an expired key dropped so is no loss and not counted."""
 
     def __init__(
-        self, *, max_keys: int = 100_000, clock: Callable[[], float] = time.monotonic
+        self,
+        *,
+        max_keys: int = 100_000,
+        clock: Callable[[], float] = time.monotonic,
+        on_evict: Callable[[], None] | None = None,
     ) -> None:
         self._items: OrderedDict[str, tuple[bytes, float]] = OrderedDict()
         self._max = max_keys
         self._clock = clock
+        self._on_evict = on_evict
+        self.evictions = 0
 
     async def get(self, key: str) -> bytes | None:
         item = self._items.get(key)
@@ -33,7 +42,11 @@ class MemoryState:
         self._items[key] = (value, self._clock() + ttl_s)
         self._items.move_to_end(key)
         while len(self._items) > self._max:
-            self._items.popitem(last=False)
+            _, (_, expires) = self._items.popitem(last=False)
+            if expires > self._clock():
+                self.evictions += 1
+                if self._on_evict is not None:
+                    self._on_evict()
 
     async def set_if_absent(self, key: str, value: bytes, *, ttl_s: float) -> bool:
         if await self.get(key) is not None:

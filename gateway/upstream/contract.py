@@ -36,14 +36,19 @@ STATION_TRANSACTIONS: Final = ("GET", "/chargingStations/{stationId}/transaction
 GET_TRANSACTION: Final = ("GET", "/transactions/{txId}")  # inferred path
 
 # --- freshness (GATEWAY_RESPONSE_CACHE) -----------------------------------------------------
-# How long an answer may be served again to the same credential. Only what changes by
-# writes, not by the clock: status, power, errors, sessions and transactions move all the
-# time (and feed the live polls), so they are never cached. ChargEye sends no cache headers.
+# How long an answer may be served again to the same credential, unless its Cache-Control
+# says otherwise (response_cache.py; ChargEye is not known to send one). Only what changes
+# by writes, not by the clock: a station inventory (make, firmware, connectors) for
+# minutes, locations for half a minute. Errors, sessions, transactions and the live
+# station view (/stations) move all the time and are never cached.
 FRESH_FOR_S: Final[dict[tuple[str, str], float]] = {
     LIST_LOCATIONS: 30.0,
     GET_LOCATION: 30.0,
-    LOCATION_STATIONS: 30.0,
+    LOCATION_STATIONS: 300.0,
 }
+# Network status and power move by the clock (and feed the live polls): cached only when
+# GATEWAY_RESPONSE_CACHE_LIVE_S is above 0, for that long.
+LIVE_ROUTES: Final[frozenset[tuple[str, str]]] = frozenset({NETWORK_STATUS, CURRENTLY_USED_POWER})
 # What a write makes stale, for the credential that wrote (other tenants' entries age out).
 STALE_AFTER: Final[dict[tuple[str, str], tuple[tuple[str, str], ...]]] = {
     CREATE_LOCATION: (LIST_LOCATIONS, GET_LOCATION, LOCATION_STATIONS),

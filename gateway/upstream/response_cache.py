@@ -2,7 +2,10 @@
 
 Off unless `GATEWAY_RESPONSE_CACHE` is set. An entry is the body of one 2xx GET, keyed by
 the credential's digest (never shared between tenants), the operation and its exact path
-and parameters; it lives for the operation's `contract.FRESH_FOR_S`. A write drops the
+and parameters; it lives for the operation's `contract.FRESH_FOR_S` (network status and
+power only with `live_s` > 0, for that long), unless the answer's `Cache-Control` says
+otherwise: `no-store`, `no-cache` or `max-age=0` keep it out of the store, and
+`max-age=N` keeps it N seconds, at most `MAX_AGE_FACTOR` times the default. A write drops the
 writer's entries of the operations `contract.STALE_AFTER` names. Entries sit in the
 shared state, so replicas serve each other's; a store that cannot answer is a miss, and
 the read goes upstream.
@@ -24,13 +27,51 @@ import logging
 import secrets
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 
 from gateway.shared import SharedState, SharedStateError
 from gateway.upstream import contract
 
 log = logging.getLogger("gateway.upstream.cache")
 
-Outcome = Callable[[str], None]  # "hit" or "miss", for the metrics
+Outcome = Callable[[str], None]  # "hit", "miss" (or "eviction", from the store), for metrics
+
+# An upstream `max-age` may lengthen an entry's life to this many times its default, no
+# more: a wrong or hostile header cannot pin an answer for hours.
+MAX_AGE_FACTOR = 10.0
+
+
+@dataclass(frozen=True, slots=True)
+class Fetched:
+    """What one upstream read brought back: its body and its `Cache-Control`, if any."""
+
+    body: bytes
+    cache_control: str | None = None
+
+
+def fresh_for_s(cache_control: str | None, default_s: float) -> float:
+    """How long to keep an answer: `default_s`, unless `cache_control` says otherwise.
+
+    `no-store`, `no-cache` or `max-age=0` → 0, not stored; `max-age=N` → N, capped at
+    `MAX_AGE_FACTOR` times `default_s`. Other directives are ignored (`private` included: an
+    entry is one credential's own), and so is an unreadable `max-age`."""
+    if not cache_control:
+        return default_s
+    max_age: float | None = None
+    for part in cache_control.split(","):
+        name, _, value = part.strip().partition("=")
+        name = name.strip().lower()
+        if name in ("no-store", "no-cache"):
+            return 0.0
+        if name == "max-age":
+            try:
+                max_age = float(int(value.strip().strip('"')))
+            except ValueError:
+                continue
+    if max_age is None:
+        return default_s
+    return max(0.0, min(max_age, default_s * MAX_AGE_FACTOR))
+
 
 # A waiter's polls for the entry another replica is fetching: soon at first (most reads
 # take milliseconds), then no more than 20 a second.
@@ -44,17 +85,25 @@ def digest_of(token: str) -> str:
 
 class ResponseCache:
     def __init__(
-        self, state: SharedState, *, lock_ttl_s: float = 11.0, on_outcome: Outcome | None = None
+        self,
+        state: SharedState,
+        *,
+        lock_ttl_s: float = 11.0,
+        live_s: float = 0.0,
+        on_outcome: Outcome | None = None,
     ) -> None:
         self._state = state
+        self._live_s = live_s  # network status and power: 0, never cached
         self._lock_ttl_s = lock_ttl_s  # a little over one upstream call's timeout
         self._on_outcome = on_outcome
         self._flights: dict[str, asyncio.Future[bytes]] = {}
         self.hits = 0
         self.misses = 0
 
-    @staticmethod
-    def fresh_for(route: tuple[str, str]) -> float:
+    def fresh_for(self, route: tuple[str, str]) -> float:
+        """The default life of `route`'s entries; 0: not cached."""
+        if route in contract.LIVE_ROUTES:
+            return self._live_s
         return contract.FRESH_FOR_S.get(route, 0.0)
 
     async def read(
@@ -62,7 +111,7 @@ class ResponseCache:
         route: tuple[str, str],
         token: str,
         target: str,
-        fetch: Callable[[], Awaitable[bytes]],
+        fetch: Callable[[], Awaitable[Fetched]],
         *,
         deadline: float | None = None,
     ) -> bytes:
@@ -104,7 +153,7 @@ class ResponseCache:
         self,
         route: tuple[str, str],
         key: str,
-        fetch: Callable[[], Awaitable[bytes]],
+        fetch: Callable[[], Awaitable[Fetched]],
         deadline: float | None,
     ) -> bytes:
         try:
@@ -134,15 +183,20 @@ class ResponseCache:
         return await self._fetch(route, key, fetch)
 
     async def _fetch(
-        self, route: tuple[str, str], key: str, fetch: Callable[[], Awaitable[bytes]]
+        self, route: tuple[str, str], key: str, fetch: Callable[[], Awaitable[Fetched]]
     ) -> bytes:
         self._count("miss")
-        body = await fetch()
+        fetched = await fetch()
+        ttl_s = fresh_for_s(fetched.cache_control, self.fresh_for(route))
+        if ttl_s <= 0:
+            # Told not to keep it: followers in this process still share this answer,
+            # other replicas' waiters see the lock go without an entry and fetch.
+            return fetched.body
         try:
-            await self._state.set(key, body, ttl_s=self.fresh_for(route))
+            await self._state.set(key, fetched.body, ttl_s=ttl_s)
         except SharedStateError as exc:
             log.debug("response cache not written: %s", exc)
-        return body
+        return fetched.body
 
     async def _wait_for(self, key: str, lock: str, deadline: float | None) -> bytes | None:
         """The entry another replica's fetch writes; None once its lock is gone without
@@ -184,7 +238,7 @@ class ResponseCache:
     def _count(self, outcome: str) -> None:
         if outcome == "hit":
             self.hits += 1
-        else:
+        elif outcome == "miss":
             self.misses += 1
         if self._on_outcome is not None:
             self._on_outcome(outcome)

@@ -46,7 +46,7 @@ from gateway.upstream import contract
 from gateway.upstream.aiohttp_transport import AiohttpTransport
 from gateway.upstream.breaker import BreakerPolicy, Breakers, CircuitState, Verdict
 from gateway.upstream.observe import Attempt, CallObserver, LogFailures
-from gateway.upstream.response_cache import ResponseCache
+from gateway.upstream.response_cache import Fetched, ResponseCache
 from gateway.upstream.retry import RetryPolicy, parse_retry_after
 
 logger: Final = logging.getLogger("gateway.upstream")
@@ -252,9 +252,9 @@ class Sender:
         if cache is not None and body is None and cache.fresh_for(route) > 0:
             target = (path or op.path) + "?" + urlencode(params or [])
 
-            async def fetch() -> bytes:
+            async def fetch() -> Fetched:
                 response = await self._observed(op, token, path, params, body, not_found, deadline)
-                return response.content
+                return Fetched(response.content, response.headers.get("cache-control"))
 
             body = await cache.read(route, token, target, fetch, deadline=deadline)
             return httpx.Response(200, content=body)

@@ -13,7 +13,7 @@ import pytest
 
 from gateway.shared import SharedState
 from gateway.shared.redis_state import RedisState
-from gateway.upstream.response_cache import ResponseCache, entry_key
+from gateway.upstream.response_cache import Fetched, ResponseCache, entry_key
 from tests.scale.conftest import RedisServer
 from tests.scale.replicas import replicas
 from tests.support import RunningEmulator, SharedServer, bearer
@@ -96,10 +96,10 @@ async def test_two_tenants_never_share_a_lock_or_an_entry(
 def counted(body: bytes) -> tuple[list[int], Any]:
     calls = [0]
 
-    async def fetch() -> bytes:
+    async def fetch() -> Fetched:
         calls[0] += 1
         await asyncio.sleep(0)
-        return body
+        return Fetched(body)
 
     return calls, fetch
 
@@ -128,7 +128,7 @@ async def test_a_failed_fetch_releases_the_lock_and_the_waiter_reads_through(
     leader, follower = ResponseCache(store), ResponseCache(store)
     started = asyncio.Event()
 
-    async def failing() -> bytes:
+    async def failing() -> Fetched:
         started.set()
         await asyncio.sleep(0.1)
         raise RuntimeError("upstream failed")
