@@ -145,16 +145,30 @@ function request()
 end
 
 function response(status, response_headers, body)
-  if status >= 200 and status < 300 and body ~= nil and
-     (body:find('"errors"', 1, true) or body:find('"ErrorBody"', 1, true)) then
+{lua_note_bad_body(('"errors"', '"ErrorBody"'))}
+end
+
+{lua_done()}
+"""
+
+
+def lua_note_bad_body(markers: tuple[str, ...]) -> str:
+    """Lines of a wrk `response()`: count a 2xx answer whose body holds any of `markers`
+    (a GraphQL or REST error), and keep the start of the first such body."""
+    found = " or ".join(f"body:find({_lua_string(m)}, 1, true)" for m in markers)
+    return f"""  if status >= 200 and status < 300 and body ~= nil and ({found}) then
     bad = bad + 1
     if sample == nil then
       sample = body:sub(1, {SAMPLE_CHARS}):gsub("[\\r\\n]", " ")
     end
-  end
-end
+  end"""
 
-function done(summary, latency, requests)
+
+def lua_done(per_thread: str = "", before_result: str = "") -> str:
+    """A wrk `done()` that sums the threads' bad bodies, prints the first one and the
+    result line `parse_wrk` reads; `per_thread` runs in the loop over `threads` (as
+    `thread`), `before_result` after it."""
+    return f"""function done(summary, latency, requests)
   local total_bad = 0
   for _, thread in ipairs(threads) do
     total_bad = total_bad + (thread:get("bad") or 0)
@@ -162,15 +176,14 @@ function done(summary, latency, requests)
     if first ~= nil then
       io.write("{SAMPLE}" .. first .. "\\n")
     end
-  end
-  local e = summary.errors
+{per_thread}  end
+{before_result}  local e = summary.errors
   io.write(string.format(
     '{MARKER}{{"requests":%d,"duration_us":%d,"p50_us":%.0f,"p99_us":%.0f,' ..
     '"status":%d,"connect":%d,"read":%d,"write":%d,"timeout":%d,"bad":%d}}\\n',
     summary.requests, summary.duration, latency:percentile(50), latency:percentile(99),
     e.status, e.connect, e.read, e.write, e.timeout, total_bad))
-end
-"""
+end"""
 
 
 def parse_wrk(output: str) -> LoadResult:

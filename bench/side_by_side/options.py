@@ -70,13 +70,8 @@ def parse_args(argv: list[str]) -> Options:
     warmup = (
         args.warmup_seconds if args.warmup_seconds is not None else (0.0 if args.quick else 2.0)
     )
-    if args.concurrency:
-        try:
-            concurrency = tuple(int(c) for c in args.concurrency.split(","))
-        except ValueError:
-            parser.error("--concurrency takes comma-separated integers")
-    else:
-        concurrency = QUICK_CONCURRENCY if args.quick else FULL_CONCURRENCY
+    default = QUICK_CONCURRENCY if args.quick else FULL_CONCURRENCY
+    concurrency = concurrency_from(parser, args.concurrency, default)
     scenarios: tuple[str, ...] | None = None
     if args.scenarios:
         scenarios = tuple(s.strip().upper() for s in args.scenarios.split(",") if s.strip())
@@ -108,3 +103,15 @@ def parse_args(argv: list[str]) -> Options:
         quick=args.quick,
         pin=not args.no_pin,
     )
+
+
+def concurrency_from(
+    parser: argparse.ArgumentParser, text: str | None, default: tuple[int, ...]
+) -> tuple[int, ...]:
+    """`--concurrency 16,64` as a tuple, or `default` when not given."""
+    if not text:
+        return default
+    try:
+        return tuple(int(c) for c in text.split(","))
+    except ValueError:
+        parser.error("--concurrency takes comma-separated integers")
