@@ -20,7 +20,6 @@ and `SharedIdempotencyStore` (`idempotency_shared.py`) in the state replicas sha
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
@@ -36,6 +35,7 @@ from gateway.errors import (
     UpstreamRejected,
     UpstreamUnavailable,
 )
+from gateway.shared import credential_digest
 
 # Refusals that prove nothing was written: the same key may be tried again.
 NOT_APPLIED = (BadUserInput, Unauthenticated, Forbidden, NotFound, RateLimited, UpstreamRejected)
@@ -51,7 +51,7 @@ class IdempotencyStore(Protocol):
 
 
 def caller_scope(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
+    return credential_digest(token)
 
 
 def checked_key(key: str) -> str:

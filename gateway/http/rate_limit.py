@@ -15,7 +15,6 @@ A credential the upstream itself answered 429 (`shared.HoldOff`, in the app's st
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import math
@@ -25,7 +24,7 @@ from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from gateway.http.auth import bearer_of
-from gateway.shared import Allowance, SharedState, SharedStateError
+from gateway.shared import Allowance, SharedState, SharedStateError, credential_digest
 from gateway.shared.hold_off import HoldOff
 
 log = logging.getLogger("gateway.rate_limit")
@@ -60,7 +59,7 @@ class RateLimit:
             if self.per_s <= 0:
                 await self.app(scope, receive, send)
                 return
-            digest = hashlib.sha256(token.encode()).hexdigest()
+            digest = credential_digest(token)
             allowance = await shared.gcra(f"rate:{digest}", per_s=self.per_s, burst=self.burst)
         except SharedStateError as exc:
             self._warn(exc)

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hashlib
 import logging
 import time
 from collections.abc import Awaitable, Callable, Hashable, Iterable, Sequence
@@ -37,10 +36,6 @@ S = TypeVar("S")  # a snapshot
 T = TypeVar("T")  # what one poll hands its subscribers (the snapshots and their diff)
 # Events for one subscriber from one tick; `first`: its first tick since joining.
 Select = Callable[[T, bool], Iterable[tuple[Hashable, Any]]]
-
-
-def credential_digest(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from gateway.errors import GatewayError, ShuttingDown, TooManySubscriptions, Unauthenticated
-from gateway.live.cohorts import Cohort, CohortKey, Feed, Select, credential_digest
+from gateway.live.cohorts import Cohort, CohortKey, Feed, Select
 from gateway.live.diff import EvseChange, PowerChange, SummaryCounts, evse_state
 from gateway.live.feeds import (
     ERRORS,
@@ -38,6 +38,7 @@ from gateway.live.wire import ERRORS_WIRE, POWER_WIRE, STATUS_WIRE
 from gateway.loaders import Loaders
 from gateway.loaders.hardware_errors import error_key
 from gateway.loaders.queries import LocationUids
+from gateway.shared import credential_digest
 from gateway.upstream.models import EvseStatus
 
 E = TypeVar("E")

@@ -11,12 +11,12 @@ and learnt from every status tree, inventory and location list a request reads.
 
 from __future__ import annotations
 
-import hashlib
 import time
 from collections import Counter, OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
+from gateway.shared import credential_digest
 from gateway.upstream import contract
 from gateway.upstream.models import LocationChargingStation, NetworkLocationStatus
 
@@ -117,7 +117,7 @@ class ShapeBook:
         """The caller's shape (a fresh, unseen one for a new or expired caller)."""
         if token is None:
             return NetworkShape()
-        key = hashlib.sha256(token.encode()).hexdigest()
+        key = credential_digest(token)
         now = self._clock()
         shape = self._shapes.get(key)
         if shape is None or now - shape.seen_at > self._ttl:

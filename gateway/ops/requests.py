@@ -9,7 +9,6 @@ a short digest of the caller's token. At the end one line is logged (`event: req
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import re
 import time
@@ -21,6 +20,7 @@ from typing import Any, Final
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from gateway.ops.metrics import Metrics
+from gateway.shared import credential_digest
 
 log: Final = logging.getLogger("gateway.requests")
 _REQUEST_ID: Final = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
@@ -39,7 +39,7 @@ class RequestRecord:
 
     def note_caller(self, token: str | None) -> None:
         if token is not None:
-            self.caller = hashlib.sha256(token.encode()).hexdigest()[:12]
+            self.caller = credential_digest(token)[:12]
 
 
 def record_of(scope: Scope) -> RequestRecord | None:

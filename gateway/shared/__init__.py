@@ -10,8 +10,15 @@ of a tenant carries that tenant's credential digest.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from typing import Protocol
+
+
+def credential_digest(token: str) -> str:
+    """The SHA-256 of a bearer token: what every key, cohort and count of a caller names
+    instead of the token (the tenancy rule), so one digest recipe serves them all."""
+    return hashlib.sha256(token.encode()).hexdigest()
 
 
 class SharedStateError(Exception):

@@ -10,12 +10,11 @@ end, only to tell the caller how long is left: the key's own expiry ends the hol
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import time
 from collections.abc import Callable
 
-from gateway.shared import SharedState, SharedStateError
+from gateway.shared import SharedState, SharedStateError, credential_digest
 
 log = logging.getLogger("gateway.shared.hold_off")
 
@@ -61,4 +60,4 @@ class HoldOff:
 
 
 def _key(token: str) -> str:
-    return "hold:" + hashlib.sha256(token.encode()).hexdigest()
+    return "hold:" + credential_digest(token)

@@ -29,7 +29,7 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from gateway.shared import SharedState, SharedStateError
+from gateway.shared import SharedState, SharedStateError, credential_digest
 from gateway.upstream import contract
 
 log = logging.getLogger("gateway.upstream.cache")
@@ -77,10 +77,6 @@ def fresh_for_s(cache_control: str | None, default_s: float) -> float:
 # take milliseconds), then no more than 20 a second.
 POLL_FIRST_S = 0.005
 POLL_MAX_S = 0.05
-
-
-def digest_of(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 class ResponseCache:
@@ -227,7 +223,7 @@ class ResponseCache:
 
     async def written(self, route: tuple[str, str], token: str) -> None:
         """After a write of `route` by this credential: its stale entries go."""
-        digest = digest_of(token)
+        digest = credential_digest(token)
         for stale in contract.STALE_AFTER.get(route, ()):
             try:
                 await self._state.delete_prefix(_key(digest, stale))
@@ -246,7 +242,7 @@ class ResponseCache:
 
 def entry_key(token: str, route: tuple[str, str], target: str) -> str:
     """The key of one entry; its lock is `lock:` + this."""
-    return _key(digest_of(token), route) + hashlib.sha256(target.encode()).hexdigest()
+    return _key(credential_digest(token), route) + hashlib.sha256(target.encode()).hexdigest()
 
 
 def _key(digest: str, route: tuple[str, str]) -> str:
